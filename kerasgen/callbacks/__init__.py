@@ -1,0 +1,5 @@
+"""Keras callbacks shared by every model family."""
+
+from kerasgen.callbacks.tensorboard import GenerativeTensorBoard
+
+__all__ = ["GenerativeTensorBoard"]

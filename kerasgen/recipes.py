@@ -1,0 +1,74 @@
+"""Named training recipes: how each zoo entry is built, fed, trained and evaluated.
+
+A recipe is data plus a few factories. ``kerasgen train NAME`` runs one, ``kerasgen evaluate``
+scores its output, and ``kerasgen.zoo`` publishes it; each family module registers its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to reproduce one model.
+
+    Attributes:
+        name: the zoo entry it produces.
+        description: one line for ``kerasgen zoo list``.
+        build: ``seed → model`` (uncompiled).
+        optimizer: ``→ keras optimizer``.
+        datasets: ``(data_dir, batch_size, seed, limit) → (train, validation)`` tf.data pipelines.
+        evaluate: ``(model, data_dir, quick) → {metric: value}`` on the held-out data.
+        reference: ``(data_dir) → images or (images, labels)`` for TensorBoard and the demo.
+        epochs, batch_size: defaults for ``fit``.
+        callbacks: ``→ list`` of extra callbacks (schedules, early stopping).
+        monitor: the validation metric whose best epoch is kept.
+        data: a sentence on data and split, copied into the zoo card.
+    """
+
+    name: str
+    description: str
+    build: Callable[[int], keras.Model]
+    optimizer: Callable[[], Any]
+    datasets: Callable[..., tuple[Any, Any]]
+    evaluate: Callable[..., dict]
+    reference: Callable[..., Any]
+    epochs: int
+    batch_size: int
+    data: str
+    callbacks: Callable[[], list] = field(default=list)
+    monitor: str = "val_loss"
+
+
+_REGISTRY: dict[str, Recipe] = {}
+
+
+def register(recipe: Recipe) -> Recipe:
+    """Add ``recipe`` to the registry (names are unique)."""
+    if recipe.name in _REGISTRY and _REGISTRY[recipe.name] is not recipe:
+        raise ValueError(f"A recipe named {recipe.name!r} is already registered.")
+    _REGISTRY[recipe.name] = recipe
+    return recipe
+
+
+def _load_families() -> None:
+    import kerasgen.models.vae.recipes  # noqa: F401  (registers the VAE family)
+
+
+def names() -> list[str]:
+    """Every registered recipe name."""
+    _load_families()
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Recipe:
+    """The recipe called ``name``; an unknown name gets a ``KeyError`` listing the known ones."""
+    _load_families()
+    if name not in _REGISTRY:
+        raise KeyError(f"Unknown recipe {name!r}; known recipes: {', '.join(sorted(_REGISTRY))}.")
+    return _REGISTRY[name]
