@@ -12,8 +12,8 @@ examples/s is examples × epochs / (summed epoch wall time, from a callback); th
 reported for each model, with the ratio ours / reference (> 1 means ours is faster).
 
 Peak memory: each model is trained again (warm-up + ``--epochs`` epochs) in a fresh subprocess of
-this script (``--only ours|reference``), which reports ``ru_maxrss`` at the end, plus the peak
-above what the process held after importing TensorFlow and building the data.
+this script (``--only ours|reference``), which reports its peak RSS at the end (``VmHWM``, see
+``peak_rss_mib``) and how far that is above its RSS after importing TensorFlow and making the data.
 
 Usage::
 
@@ -46,7 +46,7 @@ from keras import layers, ops
 IMAGE_SHAPE = (28, 28, 1)
 MODELS = ("ours", "reference")
 RESULT_MARKER = "VAE_BENCH_RESULT "
-# Architectures as in the brief: post 4's MLP, and the conv VAE without a dense hidden layer.
+# Post 4's MLP VAE, and the conv VAE without a dense hidden layer in the encoder.
 ARCHS: dict[str, dict[str, Any]] = {
     "mlp": {"hidden_units": 256, "latent_dim": 2},
     "conv": {"encoder_filters": (32, 64), "decoder_filters": (64, 32), "latent_dim": 32},

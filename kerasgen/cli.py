@@ -44,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--limit", type=_positive, help="train on the first N examples only")
     train.add_argument(
-        "--verbose", type=int, choices=(0, 1, 2), default=None,
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=None,
         help="Keras progress: 1 bars (default on a terminal), 2 one line an epoch, 0 silent",
     )
 
@@ -102,8 +105,14 @@ def run(args: argparse.Namespace) -> int:
         from kerasgen.training import train
 
         train(
-            args.recipe, args.out, epochs=args.epochs, batch_size=args.batch_size, logdir=args.logdir,
-            data_dir=args.data_dir, seed=args.seed, limit=args.limit,
+            args.recipe,
+            args.out,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            logdir=args.logdir,
+            data_dir=args.data_dir,
+            seed=args.seed,
+            limit=args.limit,
             verbose=args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2),
         )
         print(f"trained {args.recipe}: {Path(args.out) / 'model.keras'}")

@@ -29,6 +29,7 @@ class Recipe:
         callbacks: ``→ list`` of extra callbacks (schedules, early stopping).
         monitor: the validation metric whose best epoch is kept.
         data: a sentence on data and split, copied into the zoo card.
+        baseline: the published or calibration figure to judge against, with its source.
     """
 
     name: str
@@ -43,6 +44,7 @@ class Recipe:
     data: str
     callbacks: Callable[[], list] = field(default=list)
     monitor: str = "val_loss"
+    baseline: str = ""
 
 
 _REGISTRY: dict[str, Recipe] = {}

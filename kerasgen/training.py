@@ -41,7 +41,11 @@ class TrainingState(keras.callbacks.Callback):
         self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = {k: float(v) for k, v in (logs or {}).items() if isinstance(v, (int, float)) or hasattr(v, "__float__")}
+        logs = {
+            k: float(v)
+            for k, v in (logs or {}).items()
+            if isinstance(v, (int, float)) or hasattr(v, "__float__")
+        }
         self.state["wall_seconds"] += time.perf_counter() - self._epoch_start
         self.state["epochs_done"] = epoch + 1
         self.state["history"].append({"epoch": epoch + 1, **logs})
@@ -144,7 +148,11 @@ def train(
         reference = recipe.reference(data_dir=data_dir, count=64)
         callbacks.append(GenerativeTensorBoard(logdir, reference=reference))
     model.fit(
-        train_data, validation_data=validation_data, epochs=epochs, callbacks=callbacks, verbose=verbose
+        train_data,
+        validation_data=validation_data,
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=verbose,
     )
     if best_path.exists():
         model.load_weights(best_path)

@@ -33,12 +33,10 @@ def as_float_tensor(value, expected_shape: Sequence[int | None], name: str, hint
     shape = tuple(getattr(value, "shape", ()))
     ok = len(shape) == len(expected_shape) + 1 and all(
         want is None or got is None or int(got) == int(want)
-        for got, want in zip(shape[1:], expected_shape)
+        for got, want in zip(shape[1:], expected_shape, strict=True)
     )
     if not ok:
-        raise ValueError(
-            f"{name} must be shaped {expected}; got {tuple(shape)}. {hint}".rstrip()
-        )
+        raise ValueError(f"{name} must be shaped {expected}; got {tuple(shape)}. {hint}".rstrip())
     return ops.convert_to_tensor(value)
 
 

@@ -52,9 +52,7 @@ def list_entries() -> list[dict]:
     root = zoo_dir()
     if not root.is_dir():
         return []
-    return [
-        json.loads(path.read_text()) for path in sorted(root.glob(f"*/{ENTRY_FILE}"))
-    ]
+    return [json.loads(path.read_text()) for path in sorted(root.glob(f"*/{ENTRY_FILE}"))]
 
 
 def names() -> list[str]:
@@ -70,6 +68,11 @@ def _entry(name: str) -> tuple[Path, dict]:
     return folder, json.loads((folder / ENTRY_FILE).read_text())
 
 
+def load_entry(name: str) -> dict:
+    """The ``entry.json`` of ``name`` (raises ``ZooError`` for an unknown name)."""
+    return _entry(name)[1]
+
+
 def verify(name: str) -> Path:
     """Check every file of entry ``name`` against its sha256; return the entry folder."""
     folder, entry = _entry(name)
@@ -78,7 +81,7 @@ def verify(name: str) -> Path:
         if not path.is_file():
             raise ZooError(
                 f"Zoo entry {name!r} is missing {path}. Restore it with `git checkout -- {path}` "
-                f"(a fresh clone has it), or retrain: `{entry.get('train_command', 'kerasgen train ' + name)}` "
+                f"(a fresh clone has it), or retrain: `{entry.get('train_command')}` "
                 f"then `kerasgen zoo publish <run folder>`."
             )
         actual = sha256(path)
@@ -145,6 +148,8 @@ def _card(entry: dict, state: dict, metrics: dict, recipe) -> str:
     ]
     for key, value in metrics.items():
         lines.append(f"| {key} | {value} |")
+    if recipe.baseline:
+        lines += ["", "## Reference", "", recipe.baseline]
     return "\n".join(lines) + "\n"
 
 
@@ -167,10 +172,13 @@ def publish(run: str | Path, data_dir: str | None = None, quick: bool = False) -
 
     folder = zoo_dir() / recipe.name
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / CONFIG_FILE).write_text(
-        json.dumps(keras.saving.serialize_keras_object(model), indent=1, sort_keys=True) + "\n"
-    )
-    model.save_weights(folder / WEIGHTS_FILE)
+    config = keras.saving.serialize_keras_object(model)
+    config.pop("compile_config", None)  # architecture only: `load` compiles with the recipe
+    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1, sort_keys=True) + "\n")
+    # A fresh, uncompiled copy: the published weights carry no optimizer state.
+    published = keras.saving.deserialize_keras_object(config)
+    published.set_weights(model.get_weights())
+    published.save_weights(folder / WEIGHTS_FILE)
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     entry = {
         "name": recipe.name,

@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from kerasgen.testing import configure_logical_cpus  # noqa: E402
+from kerasgen.testing import configure_logical_cpus
 
 configure_logical_cpus(2)
 

@@ -277,9 +277,7 @@ def test_tensorboard_server_serves_scalars_and_images(trained, tensorboard_serve
         entries = fetch_json(base, "/data/plugin/images/images", run="train", tag=tag)
         assert [entry["step"] for entry in entries] == list(range(EPOCHS)), (tag, entries)
         # "query" is an opaque query string ("blob_key=…") for the individualImage route.
-        body, content_type = fetch(
-            base, "/data/plugin/images/individualImage?" + entries[-1]["query"]
-        )
+        body, content_type = fetch(base, "/data/plugin/images/individualImage?" + entries[-1]["query"])
         assert content_type.startswith("image/png"), (tag, content_type)
         assert png_header(body) == (width, height, channels), tag
 
@@ -306,9 +304,7 @@ def test_images_for_model_with_only_sample(tmp_path):
 
 def test_images_for_latent_dim_not_two_draws_no_latent_images(tmp_path):
     reference = np.random.default_rng(1).random((4, 28, 28, 1)).astype("float32")
-    callback = GenerativeTensorBoard(
-        str(tmp_path), reference=(reference, np.arange(4)), num_samples=4
-    )
+    callback = GenerativeTensorBoard(str(tmp_path), reference=(reference, np.arange(4)), num_samples=4)
     images = callback.images_for(tiny_vae(latent_dim=3))
     assert set(images) == {"samples", "reconstructions"}
     assert images["samples"].shape == (2 * 29 + 1, 2 * 29 + 1, 1)

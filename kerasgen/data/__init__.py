@@ -1,6 +1,6 @@
 """Data loaders: tf.data pipelines for the datasets the zoo trains on."""
 
-from kerasgen.data.mnist import (
+from kerasgen.data.mnist_source import (
     DataNotFoundError,
     MnistArrays,
     heldout_digits,

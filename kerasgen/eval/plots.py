@@ -11,8 +11,16 @@ import numpy as np
 # Ten well-separated colours (Tableau 10), one per class.
 PALETTE = np.array(
     [
-        [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-        [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+        [31, 119, 180],
+        [255, 127, 14],
+        [44, 160, 44],
+        [214, 39, 40],
+        [148, 103, 189],
+        [140, 86, 75],
+        [227, 119, 194],
+        [127, 127, 127],
+        [188, 189, 34],
+        [23, 190, 207],
     ],
     dtype=np.uint8,
 )
@@ -65,8 +73,12 @@ def latent_scatter(codes, labels=None, size: int = 400, point: int = 2) -> np.nd
     span = np.maximum(high - low, 1e-6)
     pixels = ((codes - low) / span * (size - 2 * point - 1) + point).round().astype(int)
     pixels = np.clip(pixels, point, size - point - 1)
-    colours = PALETTE[np.asarray(labels) % len(PALETTE)] if labels is not None else np.zeros((len(codes), 3), np.uint8)
-    for (x, y), colour in zip(pixels, colours):
+    colours = (
+        PALETTE[np.asarray(labels) % len(PALETTE)]
+        if labels is not None
+        else np.zeros((len(codes), 3), np.uint8)
+    )
+    for (x, y), colour in zip(pixels, colours, strict=True):
         canvas[size - 1 - y - point : size - y + point, x - point : x + point + 1] = colour
     return canvas
 

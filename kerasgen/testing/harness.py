@@ -80,7 +80,7 @@ def _outputs(model, inputs) -> list[np.ndarray]:
 
 
 def _assert_same_outputs(first, second, context: str, atol: float = 0.0) -> None:
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         np.testing.assert_allclose(a, b, atol=atol, rtol=0, err_msg=context)
 
 
@@ -117,7 +117,9 @@ def check_config_round_trip(spec: ModelSpec, seed: int = 0) -> None:
     clone = type(model).from_config(config)
     assert clone.get_config() == config, "get_config → from_config → get_config changed the config"
     clone.set_weights(model.get_weights())
-    _assert_same_outputs(_outputs(model, spec.call_inputs), _outputs(clone, spec.call_inputs), "config round trip")
+    _assert_same_outputs(
+        _outputs(model, spec.call_inputs), _outputs(clone, spec.call_inputs), "config round trip"
+    )
 
 
 def check_saved_model_round_trip(spec: ModelSpec, directory: str | Path, seed: int = 0) -> keras.Model:
@@ -128,11 +130,13 @@ def check_saved_model_round_trip(spec: ModelSpec, directory: str | Path, seed: i
     model.save(path)
     loaded = keras.saving.load_model(path)
     assert type(loaded) is type(model), f"loaded a {type(loaded).__name__}, saved a {type(model).__name__}"
-    _assert_same_outputs(_outputs(model, spec.call_inputs), _outputs(loaded, spec.call_inputs), ".keras round trip")
+    _assert_same_outputs(
+        _outputs(model, spec.call_inputs), _outputs(loaded, spec.call_inputs), ".keras round trip"
+    )
     saved_slots = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
     loaded_slots = [keras.ops.convert_to_numpy(v) for v in loaded.optimizer.variables]
     assert len(saved_slots) == len(loaded_slots), "optimizer variables lost in the .keras round trip"
-    for a, b in zip(saved_slots, loaded_slots):
+    for a, b in zip(saved_slots, loaded_slots, strict=True):
         np.testing.assert_array_equal(a, b, err_msg="optimizer state changed in the .keras round trip")
     return loaded
 
@@ -157,11 +161,18 @@ def check_distributed_matches_single_device(
 
     for name, values in single_history.items():
         np.testing.assert_allclose(
-            mirrored_history[name], values, rtol=rtol, atol=atol, err_msg=f"metric {name} differs on 2 replicas"
+            mirrored_history[name],
+            values,
+            rtol=rtol,
+            atol=atol,
+            err_msg=f"metric {name} differs on 2 replicas",
         )
-    for a, b in zip(single.weights, mirrored.weights):
+    for a, b in zip(single.weights, mirrored.weights, strict=True):
         np.testing.assert_allclose(
-            keras.ops.convert_to_numpy(b), keras.ops.convert_to_numpy(a), rtol=rtol, atol=atol,
+            keras.ops.convert_to_numpy(b),
+            keras.ops.convert_to_numpy(a),
+            rtol=rtol,
+            atol=atol,
             err_msg=f"weight {a.path} differs after training on 2 replicas",
         )
 

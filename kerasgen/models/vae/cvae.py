@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from kerasgen.layers import ClassPriorMean
-from kerasgen.models.vae.vae import VAE, _tfd
+from kerasgen.models.vae.vae import VAE, diagonal_normal
 from kerasgen.validation import as_label_tensor
 
 
@@ -45,7 +45,7 @@ class CVAE(VAE):
         if y is None:
             raise ValueError(
                 "CVAE needs class labels: feed (images, labels) pairs, e.g. "
-                "kerasgen.data.mnist(with_labels=True), or call model([images, labels])."
+                "kerasgen.data.mnist_source(with_labels=True), or call model([images, labels])."
             )
         return self._check_images(x), self._condition(y)
 
@@ -56,9 +56,8 @@ class CVAE(VAE):
         """``q(z|y) = N(μ^Y, I)`` for one-hot ``condition``."""
         if condition is None:
             raise ValueError("The CVAE prior needs labels.")
-        return _tfd().MultivariateNormalDiag(
-            loc=ops.cast(self.class_prior_mean(condition), "float32")
-        )
+        mean = ops.cast(self.class_prior_mean(condition), "float32")
+        return diagonal_normal(mean, ops.ones_like(mean))
 
     def class_means(self) -> np.ndarray:
         """The learned ``μ^y`` of every class, ``[C, D]``."""

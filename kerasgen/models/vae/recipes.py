@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from kerasgen.data import mnist
-from kerasgen.data.mnist import as_numpy
+from kerasgen.data.mnist_source import as_numpy
 from kerasgen.models.vae.builders import (
     build_conv_decoder,
     build_conv_encoder,
@@ -32,7 +32,12 @@ SPLIT = (
 
 def _datasets(binarization=None, validation_binarization=None, with_labels=False):
     def make(data_dir=None, batch_size=100, seed=0, limit=None):
-        common = {"data_dir": data_dir, "batch_size": batch_size, "with_labels": with_labels, "limit": limit}
+        common = {
+            "data_dir": data_dir,
+            "batch_size": batch_size,
+            "with_labels": with_labels,
+            "limit": limit,
+        }
         train = mnist("train", binarization=binarization, seed=seed, **common)
         validation = mnist("validation", binarization=validation_binarization, seed=0, **common)
         return train, validation
@@ -43,7 +48,13 @@ def _datasets(binarization=None, validation_binarization=None, with_labels=False
 def _reference(binarization=None):
     def make(data_dir=None, count=500):
         return as_numpy(
-            mnist("heldout", binarization=binarization, batch_size=count, with_labels=True, limit=count),
+            mnist(
+                "heldout",
+                binarization=binarization,
+                batch_size=count,
+                with_labels=True,
+                limit=count,
+            ),
             with_labels=True,
         )
 
@@ -110,6 +121,12 @@ register(
         batch_size=100,
         callbacks=_reduce_lr,
         data=SPLIT,
+        baseline=(
+            "Calibration from issue #9: a plain re-implementation of post 4 (784-256-2, RMSprop, "
+            "batch 100) trained on the whole 10k reaches 162.4 nats −ELBO on these 5,000 digits at "
+            "100 epochs and no better at 200. Against overfitting this recipe keeps the best epoch "
+            "on a 1k validation split and halves the learning rate after 10 epochs without progress."
+        ),
     )
 )
 
@@ -141,8 +158,14 @@ register(
         epochs=150,
         batch_size=100,
         callbacks=_reduce_lr,
-        data=SPLIT
-        + " Training digits are re-binarised every epoch (dynamic binarisation); validation and "
+        data=SPLIT + " Training digits are re-binarised every epoch (dynamic binarisation); validation and "
         "held-out digits are binarised once with a fixed seed (static binarisation, seed 0).",
+        baseline=(
+            "Calibration from issue #9: a plain conv VAE (32/64 conv, latent 32, Adam) on the "
+            "statically binarised 10k reaches 101.7 nats −ELBO and about 93.9 nats importance-weighted "
+            "NLL (k = 500) on these 5,000 digits at 50 epochs, and overfits after. This recipe "
+            "re-binarises the training digits every epoch, keeps the best validation epoch and "
+            "halves the learning rate on plateaus."
+        ),
     )
 )

@@ -68,7 +68,12 @@ def _read_idx(path: Path) -> np.ndarray:
 
 
 def _find_idx(folder: Path, stem: str) -> Path | None:
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+    for name in (
+        stem,
+        stem + ".gz",
+        stem.replace("-idx", ".idx"),
+        stem.replace("-idx", ".idx") + ".gz",
+    ):
         if (folder / name).is_file():
             return folder / name
     return None
@@ -150,9 +155,7 @@ def load_mnist_arrays(data_dir: str | os.PathLike | None = None) -> dict[str, Mn
             ) from None
 
 
-def stratified_split(
-    labels: np.ndarray, fraction: float, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(labels: np.ndarray, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(keep, held)`` with ``fraction`` of every class in ``held``; deterministic in seed."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"validation fraction must be in [0, 1), got {fraction}.")
@@ -161,7 +164,7 @@ def stratified_split(
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         rng.shuffle(members)
-        n_held = int(round(fraction * len(members)))
+        n_held = round(fraction * len(members))
         held.append(members[:n_held])
         keep.append(members[n_held:])
     return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
@@ -178,9 +181,7 @@ def binarize(images: np.ndarray, mode: str | None, seed: int = 0) -> np.ndarray:
         raise ValueError(f"binarize must be one of {BINARIZATIONS}, got {mode!r}.")
     grey = (images.astype(np.float32) / 255.0)[..., None]
     if mode == "static":
-        return (np.random.default_rng(seed).random(grey.shape, dtype=np.float32) < grey).astype(
-            np.float32
-        )
+        return (np.random.default_rng(seed).random(grey.shape, dtype=np.float32) < grey).astype(np.float32)
     if mode == "threshold":
         return (grey >= 0.5).astype(np.float32)
     return grey
@@ -265,9 +266,7 @@ def _select(
     if split == "heldout":
         return heldout_digits()
     if split not in ("train", "validation", "all"):
-        raise ValueError(
-            f"split must be 'train', 'validation', 'all' or 'heldout', got {split!r}."
-        )
+        raise ValueError(f"split must be 'train', 'validation', 'all' or 'heldout', got {split!r}.")
     splits = load_mnist_arrays(data_dir)
     name = source_split or ("train" if "train" in splits else "test")
     if name not in splits:
