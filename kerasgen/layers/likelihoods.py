@@ -1,8 +1,10 @@
 """Decoder likelihoods ``q(x|z)`` of post 5 as tfp distributions.
 
 A likelihood turns the decoder's raw output (``logits``, shaped like the image) into a
-``tfd.Independent`` distribution over the whole image, so ``-log_prob`` is already summed over
-pixels. Learned scales are Keras weights of the likelihood layer, trained with the model.
+``tfd.Independent`` distribution over the whole image (``distribution``), so ``-log_prob`` is
+summed over pixels. The training step calls ``negative_log_likelihood``, the same value in
+closed form (``kerasgen.losses``), which is cheaper than tfp's generic ``log_prob`` and its
+gradient; the tests hold the two equal. Learned scales are Keras weights of the layer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import math
 
 import keras
 from keras import ops
+
+from kerasgen.losses import bernoulli_nll, gaussian_nll
 
 LIKELIHOODS = ("bernoulli", "gaussian_fixed", "gaussian_learned_scalar", "gaussian_learned_pixel")
 
@@ -40,8 +44,8 @@ class BernoulliLikelihood(keras.layers.Layer):
         )
 
     def negative_log_likelihood(self, x, logits):
-        """``−log q(x|z)`` summed over pixels → ``[B]``."""
-        return -self.distribution(logits).log_prob(ops.cast(x, "float32"))
+        """``−log q(x|z)`` summed over pixels → ``[B]`` (closed form of ``−distribution.log_prob``)."""
+        return bernoulli_nll(x, logits)
 
     def mean(self, logits):
         """Pixel means ``sigmoid(logits)``, the images the model shows."""
@@ -99,8 +103,10 @@ class GaussianLikelihood(keras.layers.Layer):
         )
 
     def negative_log_likelihood(self, x, logits):
-        """``−log q(x|z)`` summed over pixels, all constants kept → ``[B]``."""
-        return -self.distribution(logits).log_prob(ops.cast(x, "float32"))
+        """``−log q(x|z)`` summed over pixels, all constants kept → ``[B]`` (closed form)."""
+        if not self.built:
+            self.build(logits.shape)
+        return gaussian_nll(x, ops.sigmoid(ops.cast(logits, "float32")), self.log_scale())
 
     def mean(self, logits):
         return ops.sigmoid(logits)

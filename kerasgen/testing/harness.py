@@ -27,6 +27,10 @@ class ModelSpec:
         batch_size: batch size for ``fit`` (must divide evenly over two replicas).
         epochs: epochs for the fitting check.
         total_metric: the metric that must fall during ``fit``.
+        distributed_build: ``seed → compiled model`` for the two-replica check; defaults to
+            ``build``. Compile it with plain SGD: Adam and RMSprop are invariant to the scale
+            of the gradient, so with them a loss summed instead of averaged over replicas
+            would go unnoticed.
     """
 
     build: Callable[[int], keras.Model]
@@ -37,6 +41,7 @@ class ModelSpec:
     batch_size: int = 16
     epochs: int = 5
     total_metric: str = "loss"
+    distributed_build: Callable[[int], keras.Model] | None = None
 
 
 def configure_logical_cpus(count: int = 2) -> None:
@@ -149,14 +154,15 @@ def check_distributed_matches_single_device(
     Needs ``configure_logical_cpus(2)``. Losses must be reduced over the global batch and
     randomness must not depend on the replica count for this to hold.
     """
+    build = spec.distributed_build or spec.build
     keras.utils.set_random_seed(seed)
-    single = spec.build(seed)
+    single = build(seed)
     single_history = single.fit(_dataset(spec), epochs=epochs, verbose=0, shuffle=False).history
 
     strategy = two_replica_strategy()
     keras.utils.set_random_seed(seed)
     with strategy.scope():
-        mirrored = spec.build(seed)
+        mirrored = build(seed)
     mirrored_history = mirrored.fit(_dataset(spec), epochs=epochs, verbose=0, shuffle=False).history
 
     for name, values in single_history.items():

@@ -70,15 +70,36 @@ def tiny_cvae(seed=0):
     return model
 
 
+def with_sgd(build):
+    """The same tiny model compiled with SGD, whose step scales with the gradient."""
+
+    def build_with_sgd(seed=0):
+        model = build(seed)
+        model.compile(optimizer=keras.optimizers.SGD(1e-3))
+        return model
+
+    return build_with_sgd
+
+
 SPECS = {
-    "vae": ModelSpec(tiny_vae, IMAGES, IMAGES[:8], BAD_INPUTS, "(batch, 28, 28, 1)"),
-    "conv_vae": ModelSpec(tiny_conv_vae, IMAGES, IMAGES[:8], BAD_INPUTS, "(batch, 28, 28, 1)"),
+    "vae": ModelSpec(
+        tiny_vae, IMAGES, IMAGES[:8], BAD_INPUTS, "(batch, 28, 28, 1)", distributed_build=with_sgd(tiny_vae)
+    ),
+    "conv_vae": ModelSpec(
+        tiny_conv_vae,
+        IMAGES,
+        IMAGES[:8],
+        BAD_INPUTS,
+        "(batch, 28, 28, 1)",
+        distributed_build=with_sgd(tiny_conv_vae),
+    ),
     "cvae": ModelSpec(
         tiny_cvae,
         (IMAGES, LABELS),
         [IMAGES[:8], LABELS[:8]],
         [(name, [x, LABELS[:4]]) for name, x in BAD_INPUTS],
         "(batch, 28, 28, 1)",
+        distributed_build=with_sgd(tiny_cvae),
     ),
 }
 spec_ids = pytest.mark.parametrize("name", sorted(SPECS))
@@ -125,7 +146,8 @@ def test_kl_closed_form_matches_formula_and_monte_carlo():
         build_mlp_decoder(hidden_units=(8,), latent_dim=3),
     )
     kl = model.kl_divergence(mu, log_var).numpy()
-    np.testing.assert_allclose(kl, losses.gaussian_kl(mu, log_var).numpy(), rtol=1e-5)
+    tfp_kl = tfp.distributions.kl_divergence(model.posterior(mu, log_var), model.prior()).numpy()
+    np.testing.assert_allclose(kl, tfp_kl, rtol=1e-5)
     # Monte-Carlo E_q[log q(z|x) − log p(z)] with 200k samples.
     posterior = model.posterior(mu, log_var)
     z = posterior.sample(200_000, seed=1)
@@ -169,6 +191,26 @@ def test_gaussian_fixed_sigma_is_scaled_mse_with_constants(sigma):
     likelihood = GaussianLikelihood(sigma=sigma)
     np.testing.assert_allclose(likelihood.negative_log_likelihood(x, logits), expected, rtol=1e-5)
     np.testing.assert_allclose(losses.gaussian_nll(x, mean, math.log(sigma)), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "likelihood",
+    [
+        BernoulliLikelihood(),
+        GaussianLikelihood(0.2),
+        GaussianLikelihood(0.2, "scalar"),
+        GaussianLikelihood(0.2, "pixel"),
+    ],
+    ids=["bernoulli", "gaussian_fixed", "gaussian_scalar", "gaussian_pixel"],
+)
+def test_closed_form_nll_equals_the_tfp_distribution(likelihood):
+    x = RNG.random((3, 28, 28, 1)).astype("float32")
+    logits = RNG.normal(size=(3, 28, 28, 1)).astype("float32")
+    likelihood.build(x.shape)
+    if likelihood.built and getattr(likelihood, "learn", "none") == "pixel":
+        likelihood.log_sigma.assign(RNG.normal(scale=0.3, size=(28, 28, 1)).astype("float32") + math.log(0.2))
+    expected = -likelihood.distribution(logits).log_prob(x).numpy()
+    np.testing.assert_allclose(likelihood.negative_log_likelihood(x, logits), expected, rtol=1e-5)
 
 
 def test_learned_sigma_is_trained():
@@ -254,3 +296,16 @@ def test_cvae_without_labels_says_what_to_feed():
 def test_invalid_labels_are_rejected():
     with pytest.raises(ValueError, match="integer class ids"):
         tiny_cvae().fit((IMAGES, np.zeros((64, 3), "float32")), epochs=1, batch_size=16, verbose=0)
+
+
+def test_mixed_precision_trains_with_float32_losses():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = tiny_vae()
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        history = model.fit(IMAGES, epochs=2, batch_size=16, verbose=0).history
+        reconstruction, kl = model.loss_terms(IMAGES[:4])
+        assert reconstruction.dtype == kl.dtype == tf.float32
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert np.all(np.isfinite(history["loss"])) and history["loss"][-1] < history["loss"][0]

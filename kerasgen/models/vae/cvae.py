@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from kerasgen.layers import ClassPriorMean
-from kerasgen.models.vae.vae import VAE, diagonal_normal
+from kerasgen.models.vae.vae import VAE
 from kerasgen.validation import as_label_tensor
 
 
@@ -52,12 +52,11 @@ class CVAE(VAE):
     def _condition(self, labels):
         return None if labels is None else as_label_tensor(labels, self.num_classes)
 
-    def prior(self, condition=None):
-        """``q(z|y) = N(μ^Y, I)`` for one-hot ``condition``."""
+    def prior_mean(self, condition=None):
+        """``μ^Y`` for one-hot ``condition``: the CVAE prior is ``q(z|y) = N(μ^Y, I)``."""
         if condition is None:
             raise ValueError("The CVAE prior needs labels.")
-        mean = ops.cast(self.class_prior_mean(condition), "float32")
-        return diagonal_normal(mean, ops.ones_like(mean))
+        return ops.cast(self.class_prior_mean(condition), "float32")
 
     def class_means(self) -> np.ndarray:
         """The learned ``μ^y`` of every class, ``[C, D]``."""

@@ -74,10 +74,12 @@ def _evaluate(binarization=None, with_labels=False, elbo_samples=10, iw_samples=
         negative_elbo = model.negative_elbo(images, condition, num_samples=elbo_samples)
         nll = model.importance_weighted_nll(images, condition, num_samples=k)
         mu, log_var = model.encode(images)
-        kl_per_dim = 0.5 * (mu**2 + np.exp(log_var) - log_var - 1.0).mean(axis=0)
+        prior_mean = model.class_means()[labels] if with_labels else 0.0
+        kl_per_dim = 0.5 * ((mu - prior_mean) ** 2 + np.exp(log_var) - log_var - 1.0).mean(axis=0)
         return {
             "heldout_examples": len(images),
             "heldout_binarization": binarization or "none (grey levels)",
+            "bound_of": "-log p(x | y)" if with_labels else "-log p(x)",
             "negative_elbo_nats": float(negative_elbo.mean()),
             "iw_nll_nats": float(nll.mean()),
             "iw_samples": k,

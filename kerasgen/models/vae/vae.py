@@ -11,6 +11,7 @@ import tensorflow as tf
 from keras import ops
 
 from kerasgen.layers import Reparameterize, get_likelihood
+from kerasgen.losses import gaussian_kl
 from kerasgen.validation import as_float_tensor
 
 _IMAGE_HINT = "Pass float32 images in [0, 1] (divide uint8 pixels by 255), e.g. kerasgen.data.mnist_source()."
@@ -41,7 +42,7 @@ class VAE(keras.Model):
 
     ``q(x|z)`` is a tfp likelihood (post 5: Bernoulli, Gaussian with fixed or learned σ̃), the
     prior ``q(z)`` is a standard normal (``tfd.Independent(tfd.Normal(0, 1))``) and the KL is its
-    closed form.
+    closed form. The step computes both terms in closed form; the tfp objects define them.
 
     Args:
         encoder: model ``x [B, *image] → [μ, log σ²]`` (``[B, D]`` each).
@@ -110,10 +111,15 @@ class VAE(keras.Model):
         return as_float_tensor(x, self.image_shape, f"{type(self).__name__} input images", _IMAGE_HINT)
 
     # ------------------------------------------------------------------ the model
-    def prior(self, condition=None):
-        """The prior ``q(z) = N(0, I)`` over ``[D]`` (a diagonal Gaussian as ``tfd.Independent``)."""
+    def prior_mean(self, condition=None):
+        """Mean of the prior ``q(z)``: 0 for the VAE (``[D]``)."""
         del condition
-        return diagonal_normal(tf.zeros([self.latent_dim]), tf.ones([self.latent_dim]))
+        return tf.zeros([self.latent_dim])
+
+    def prior(self, condition=None):
+        """The prior ``q(z) = N(prior_mean, I)`` as a tfp distribution over ``[D]``."""
+        mean = self.prior_mean(condition)
+        return diagonal_normal(mean, tf.ones_like(mean))
 
     @staticmethod
     def posterior(mu, log_var):
@@ -122,8 +128,11 @@ class VAE(keras.Model):
         return diagonal_normal(mu, ops.exp(0.5 * log_var))
 
     def kl_divergence(self, mu, log_var, condition=None):
-        """Closed-form ``KL(p(z|x) ‖ q(z))`` per example ``[B]`` (post 4's ½Σ(μ²+σ²−log σ²−1))."""
-        return _tfd().kl_divergence(self.posterior(mu, log_var), self.prior(condition))
+        """``KL(p(z|x) ‖ q(z))`` per example ``[B]`` in closed form (post 4's ½Σ(μ²+σ²−log σ²−1)).
+
+        Equal to ``tfd.kl_divergence(self.posterior(...), self.prior(...))``, written out.
+        """
+        return gaussian_kl(mu, log_var, self.prior_mean(condition))
 
     def call(self, inputs, training=False):
         """Deterministic reconstruction: the likelihood mean of ``decoder(μ(x))``."""

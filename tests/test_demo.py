@@ -1,0 +1,19 @@
+"""The main job: ``kerasgen demo`` over the published zoo, with no dataset and no network."""
+
+import json
+
+from kerasgen import zoo
+from kerasgen.demo import run_demo
+
+
+def test_demo_writes_figures_and_results_for_every_entry(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERASGEN_DATA_DIR", raising=False)  # the demo must not need a dataset
+    results = run_demo(tmp_path)
+    assert set(results) == set(zoo.names())
+    saved = json.loads((tmp_path / "results.json").read_text())
+    for name, result in saved.items():
+        for image in result["images"].values():
+            assert (tmp_path / name / image).read_bytes()[:4] == b"\x89PNG"
+        assert result["quick_metrics"]["negative_elbo_nats"] > 0
+    assert {"latent_scatter", "manifold"} <= set(saved["vae_mnist"]["images"])
+    assert "samples_by_class" in saved["cvae_mnist"]["images"]
