@@ -312,6 +312,28 @@ def run_only(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def run_isolated(args: argparse.Namespace) -> dict[str, Any]:
+    """Each round trains each model in a fresh process (ours, reference, ours, ...); medians.
+
+    Two models in one process share TensorFlow's thread pools and oneDNN caches, which skews
+    whichever runs second; separate processes measure each on its own, memory included.
+    """
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in MODELS}
+    for _ in range(args.repeats):
+        for name in MODELS:
+            runs[name].append(measure_memory(args, name))
+    rates = {name: [r["examples_per_s"] for r in results] for name, results in runs.items()}
+    peaks = {name: statistics.median(r["peak_rss_mib"] for r in results) for name, results in runs.items()}
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    return {
+        "examples_per_s": rates,
+        "median_examples_per_s": medians,
+        "ratio_ours_over_reference": medians["ours"] / medians["reference"],
+        "median_peak_rss_mib": peaks,
+        "peak_rss_ratio_ours_over_reference": peaks["ours"] / peaks["reference"],
+    }
+
+
 def measure_memory(args: argparse.Namespace, name: str) -> dict[str, Any]:
     """Run this script with ``--only name`` in a fresh Python process and parse its result."""
     command = [
@@ -351,6 +373,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument(
+        "--in-process", action="store_true",
+        help="time both models interleaved in this one process (default: a fresh process per round)",
+    )  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="write the results to PATH as JSON")
     parser.add_argument("--only", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -387,43 +413,56 @@ def main(argv: list[str] | None = None) -> int:
         "equivalence (our weights copied into the reference, max |diff|): "
         + ", ".join(f"{k} {v:.2e}" for k, v in equivalence.items() if k.endswith("diff"))
     )
-    throughput = run_throughput(args, x)
-    params = throughput["params"]
-    print(f"params: ours {params['ours']}, reference {params['reference']}")
-    print(
-        f"jit_compile resolved: ours {throughput['jit_compile_resolved']['ours']}, "
-        f"reference {throughput['jit_compile_resolved']['reference']}"
-    )
-    print(
-        "final-round loss (scale check): "
-        + ", ".join(f"{name} {throughput['final_loss'][name]:.2f}" for name in MODELS)
-    )
-    for name in MODELS:
-        rounds = ", ".join(f"{v:.0f}" for v in throughput["examples_per_s"][name])
-        print(
-            f"{name:>9}: median {throughput['median_examples_per_s'][name]:,.0f} examples/s"
-            f"  (rounds: {rounds})"
-        )
-    print(f"throughput ratio ours/reference: {throughput['ratio_ours_over_reference']:.3f}")
-
     results: dict[str, Any] = {"settings": settings, "equivalence": equivalence}
-    results["throughput"] = throughput
-    if not args.no_memory:
-        memory: dict[str, Any] = {name: measure_memory(args, name) for name in MODELS}
+    if not args.in_process:
+        isolated = run_isolated(args)
+        results["isolated"] = isolated
         for name in MODELS:
-            m = memory[name]
+            rounds = ", ".join(f"{v:.0f}" for v in isolated["examples_per_s"][name])
             print(
-                f"{name:>9}: peak RSS {m['peak_rss_mib']:.0f} MiB "
-                f"({m['peak_above_baseline_mib']:.0f} MiB above the {m['baseline_rss_mib']:.0f} MiB"
-                f" after imports + data; one round alone: {m['examples_per_s']:,.0f} examples/s)"
+                f"{name:>9}: median {isolated['median_examples_per_s'][name]:,.0f} examples/s"
+                f" (fresh process per round: {rounds}); median peak RSS "
+                f"{isolated['median_peak_rss_mib'][name]:.0f} MiB"
             )
-        ours_memory, reference_memory = memory["ours"], memory["reference"]
-        ratio = ours_memory["peak_rss_mib"] / reference_memory["peak_rss_mib"]
-        above = ours_memory["peak_above_baseline_mib"] / reference_memory["peak_above_baseline_mib"]
-        print(f"peak RSS ratio ours/reference: {ratio:.3f} (above baseline: {above:.3f})")
-        memory["ratio_ours_over_reference"] = ratio
-        memory["ratio_above_baseline"] = above
-        results["memory"] = memory
+        print(f"throughput ratio ours/reference: {isolated['ratio_ours_over_reference']:.3f}")
+        print(f"peak RSS ratio ours/reference: {isolated['peak_rss_ratio_ours_over_reference']:.3f}")
+    else:
+        throughput = run_throughput(args, x)
+        params = throughput["params"]
+        print(f"params: ours {params['ours']}, reference {params['reference']}")
+        print(
+            f"jit_compile resolved: ours {throughput['jit_compile_resolved']['ours']}, "
+            f"reference {throughput['jit_compile_resolved']['reference']}"
+        )
+        print(
+            "final-round loss (scale check): "
+            + ", ".join(f"{name} {throughput['final_loss'][name]:.2f}" for name in MODELS)
+        )
+        for name in MODELS:
+            rounds = ", ".join(f"{v:.0f}" for v in throughput["examples_per_s"][name])
+            print(
+                f"{name:>9}: median {throughput['median_examples_per_s'][name]:,.0f} examples/s"
+                f"  (rounds: {rounds})"
+            )
+        print(f"throughput ratio ours/reference: {throughput['ratio_ours_over_reference']:.3f}")
+
+        results["throughput"] = throughput
+        if not args.no_memory:
+            memory: dict[str, Any] = {name: measure_memory(args, name) for name in MODELS}
+            for name in MODELS:
+                m = memory[name]
+                print(
+                    f"{name:>9}: peak RSS {m['peak_rss_mib']:.0f} MiB "
+                    f"({m['peak_above_baseline_mib']:.0f} MiB above the {m['baseline_rss_mib']:.0f} MiB"
+                    f" after imports + data; one round alone: {m['examples_per_s']:,.0f} examples/s)"
+                )
+            ours_memory, reference_memory = memory["ours"], memory["reference"]
+            ratio = ours_memory["peak_rss_mib"] / reference_memory["peak_rss_mib"]
+            above = ours_memory["peak_above_baseline_mib"] / reference_memory["peak_above_baseline_mib"]
+            print(f"peak RSS ratio ours/reference: {ratio:.3f} (above baseline: {above:.3f})")
+            memory["ratio_ours_over_reference"] = ratio
+            memory["ratio_above_baseline"] = above
+            results["memory"] = memory
     results["wall_s"] = time.perf_counter() - started
     print(f"total wall time {results['wall_s']:.0f} s (excluding start-up)")
     if args.json:
