@@ -124,3 +124,8 @@ def test_round_trip_of_a_small_idx_folder(tmp_path):
 def test_unknown_split():
     with pytest.raises(ValueError, match="split must be"):
         mnist("dev")
+
+
+def test_limit_keeps_every_class_of_the_class_sorted_heldout_digits():
+    _, labels = next(iter(mnist("heldout", batch_size=None, with_labels=True, limit=200).batch(200)))
+    assert np.all(np.bincount(labels.numpy(), minlength=10) == 20)

