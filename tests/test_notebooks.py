@@ -14,7 +14,6 @@ def test_notebook_runs_in_quick_mode(path, monkeypatch, mnist_dir):
     from nbclient import NotebookClient
 
     monkeypatch.setenv("KERASGEN_QUICK", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(
         notebook,
