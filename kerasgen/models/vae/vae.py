@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import math
 
 import keras
 import numpy as np
@@ -215,12 +214,7 @@ class VAE(keras.Model):
         return np.concatenate(values)
 
     def importance_weighted_nll(
-        self,
-        x,
-        condition=None,
-        num_samples: int = 500,
-        batch_size: int | None = None,
-        seed: int = 0,
+        self, x, condition=None, num_samples: int = 500, batch_size: int | None = None, seed: int = 0
     ):
         """Per-example ``−log p(x)`` estimate in nats ``[N]`` (Burda et al. 2016, k = num_samples).
 
@@ -228,36 +222,38 @@ class VAE(keras.Model):
         NLL that tightens as k grows (k = 1 gives the negative ELBO).
         """
         x = self._check_images(x)
-        if batch_size is None:
-            batch_size = max(1, 4000 // num_samples)
+        batch_size = batch_size or max(1, 4000 // num_samples)
         generator = keras.random.SeedGenerator(seed)
-
-        @tf.function(reduce_retracing=True)
-        def chunk_nll(images, prior_condition):
-            mu, log_var = self.encoder(images, training=False)
-            batch = tf.shape(images)[0]
-            epsilon = keras.random.normal((num_samples, batch, self.latent_dim), seed=generator)
-            z = mu + tf.exp(0.5 * log_var) * epsilon  # [k, B, D]
-            flat_logits = self.decoder(tf.reshape(z, (-1, self.latent_dim)), training=False)
-            tiled = tf.reshape(
-                tf.broadcast_to(images, tf.concat([[num_samples], tf.shape(images)], 0)),
-                tf.shape(flat_logits),
-            )
-            log_likelihood = -tf.reshape(
-                self.likelihood.negative_log_likelihood(tiled, flat_logits), (num_samples, batch)
-            )
-            log_weights = (
-                log_likelihood
-                + self.prior(prior_condition).log_prob(z)
-                - self.posterior(mu, log_var).log_prob(z)
-            )
-            return -(tf.reduce_logsumexp(log_weights, axis=0) - math.log(num_samples))
-
+        if getattr(self, "_log_marginal_function", None) is None:
+            self._log_marginal_function = tf.function(self._negative_log_marginal, reduce_retracing=True)
         values = []
         for start in range(0, len(x), batch_size):
+            images = x[start : start + batch_size]
+            count = int(images.shape[0])
             chunk_condition = None if condition is None else condition[start : start + batch_size]
-            values.append(chunk_nll(x[start : start + batch_size], self._condition(chunk_condition)).numpy())
+            prior_mean = self.prior_mean(self._condition(chunk_condition))
+            prior_mean = tf.broadcast_to(prior_mean, (count, self.latent_dim))
+            if count < batch_size:  # pad the last chunk so every call has one shape (one trace)
+                images = tf.concat([images, tf.repeat(images[-1:], batch_size - count, 0)], 0)
+                prior_mean = tf.concat([prior_mean, tf.repeat(prior_mean[-1:], batch_size - count, 0)], 0)
+            epsilon = keras.random.normal((num_samples, batch_size, self.latent_dim), seed=generator)
+            values.append(self._log_marginal_function(images, prior_mean, epsilon).numpy()[:count])
         return np.concatenate(values)
+
+    def _negative_log_marginal(self, images, prior_mean, epsilon):
+        """The k-sample bound for one chunk; ``epsilon [k, B, D]`` gives ``z = μ + σ ε``."""
+        num_samples = tf.shape(epsilon)[0]
+        mu, log_var = self.encoder(images, training=False)
+        z = mu + tf.exp(0.5 * log_var) * epsilon  # [k, B, D]
+        logits = self.decoder(tf.reshape(z, (-1, self.latent_dim)), training=False)
+        tiled = tf.reshape(
+            tf.broadcast_to(images, tf.concat([[num_samples], tf.shape(images)], 0)), tf.shape(logits)
+        )
+        log_likelihood = -tf.reshape(self.likelihood.negative_log_likelihood(tiled, logits), tf.shape(z)[:2])
+        log_prior = diagonal_normal(prior_mean, tf.ones_like(prior_mean)).log_prob(z)
+        log_weights = log_likelihood + log_prior - self.posterior(mu, log_var).log_prob(z)
+        log_k = tf.math.log(tf.cast(num_samples, tf.float32))
+        return -(tf.reduce_logsumexp(log_weights, axis=0) - log_k)
 
     def _condition(self, condition):
         return condition
