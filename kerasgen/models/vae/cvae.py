@@ -45,7 +45,7 @@ class CVAE(VAE):
         if y is None:
             raise ValueError(
                 "CVAE needs class labels: feed (images, labels) pairs, e.g. "
-                "kerasgen.data.mnist_source(with_labels=True), or call model([images, labels])."
+                "kerasgen.data.mnist(with_labels=True), or call model([images, labels])."
             )
         return self._check_images(x), self._condition(y)
 

@@ -13,7 +13,7 @@ from kerasgen.layers import Reparameterize, get_likelihood
 from kerasgen.losses import gaussian_kl
 from kerasgen.validation import as_float_tensor
 
-_IMAGE_HINT = "Pass float32 images in [0, 1] (divide uint8 pixels by 255), e.g. kerasgen.data.mnist_source()."
+_IMAGE_HINT = "Pass float32 images in [0, 1] (divide uint8 pixels by 255), e.g. kerasgen.data.mnist()."
 
 
 def _tfd():
@@ -58,7 +58,7 @@ class VAE(keras.Model):
     Example:
         >>> vae = VAE(build_mlp_encoder(), build_mlp_decoder())
         >>> vae.compile(optimizer="rmsprop")
-        >>> vae.fit(kerasgen.data.mnist_source("train"), epochs=50)
+        >>> vae.fit(kerasgen.data.mnist("train"), epochs=50)
 
     Reference: Su Jianlin, 变分自编码器(一)(二), kexue.fm 2018; Kingma & Welling, 2014.
     """
