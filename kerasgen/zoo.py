@@ -190,3 +190,8 @@ def publish(run: str | Path, data_dir: str | None = None, quick: bool = False) -
     (folder / "card.md").write_text(_card(entry, state, metrics, recipe))
     (folder / ENTRY_FILE).write_text(json.dumps(entry, indent=2) + "\n")
     return folder
+
+
+# ``kerasgen.zoo.list()``: the published names, as the zoo is usually called. Defined last so
+# the builtin ``list`` stays available to the code above.
+list = names

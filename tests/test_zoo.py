@@ -13,6 +13,7 @@ ENTRIES = zoo.names()
 
 def test_the_foundation_entries_are_published():
     assert {"vae_mnist", "cvae_mnist", "convvae_mnist"} <= set(ENTRIES)
+    assert zoo.list() == ENTRIES
 
 
 @pytest.mark.parametrize("name", ENTRIES)
