@@ -121,6 +121,9 @@ def check_config_round_trip(spec: ModelSpec, seed: int = 0) -> None:
     config = model.get_config()
     clone = type(model).from_config(config)
     assert clone.get_config() == config, "get_config → from_config → get_config changed the config"
+    build_config = model.get_build_config()
+    if build_config and not clone.built:  # as `.keras` loading does for models built on data
+        clone.build_from_config(build_config)
     clone.set_weights(model.get_weights())
     _assert_same_outputs(
         _outputs(model, spec.call_inputs), _outputs(clone, spec.call_inputs), "config round trip"
