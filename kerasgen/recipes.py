@@ -27,9 +27,10 @@ class Recipe:
         reference: ``(data_dir) → images or (images, labels)`` for TensorBoard and the demo.
         epochs, batch_size: defaults for ``fit``.
         callbacks: ``→ list`` of extra callbacks (schedules, early stopping).
-        monitor: the validation metric whose best epoch is kept.
+        monitor: the validation metric whose lowest epoch is kept.
         data: a sentence on data and split, copied into the zoo card.
         baseline: the published or calibration figure to judge against, with its source.
+        headline: the metric ``kerasgen demo`` prints for the entry.
     """
 
     name: str
@@ -45,6 +46,7 @@ class Recipe:
     callbacks: Callable[[], list] = field(default=list)
     monitor: str = "val_loss"
     baseline: str = ""
+    headline: str = "negative_elbo_nats"
 
 
 _REGISTRY: dict[str, Recipe] = {}
@@ -59,6 +61,7 @@ def register(recipe: Recipe) -> Recipe:
 
 
 def _load_families() -> None:
+    import kerasgen.models.em.recipes  # registers post 2's family
     import kerasgen.models.vae.recipes  # noqa: F401  (registers the VAE family)
 
 

@@ -137,6 +137,7 @@ def train(
         keras.callbacks.ModelCheckpoint(
             str(best_path),
             monitor=recipe.monitor,
+            mode="min",
             save_best_only=True,
             save_weights_only=True,
             initial_value_threshold=state.get("best"),

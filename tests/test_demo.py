@@ -14,6 +14,7 @@ def test_demo_writes_figures_and_results_for_every_entry(tmp_path, monkeypatch):
     for name, result in saved.items():
         for image in result["images"].values():
             assert (tmp_path / name / image).read_bytes()[:4] == b"\x89PNG"
-        assert result["quick_metrics"]["negative_elbo_nats"] > 0
-    assert {"latent_scatter", "manifold"} <= set(saved["vae_mnist"]["images"])
+        assert result["quick_metrics"][result["headline"]] > 0
+    assert {"latent_scatter", "latent_manifold"} <= set(saved["vae_mnist"]["images"])
     assert "samples_by_class" in saved["cvae_mnist"]["images"]
+    assert "cluster_centres" in saved["kmeans_mnist"]["images"]

@@ -308,5 +308,5 @@ def test_images_for_latent_dim_not_two_draws_no_latent_images(tmp_path):
     images = callback.images_for(tiny_vae(latent_dim=3))
     assert set(images) == {"samples", "reconstructions"}
     assert images["samples"].shape == (2 * 29 + 1, 2 * 29 + 1, 1)
-    # num_samples // 2 = 2 reference images above their 2 reconstructions.
-    assert images["reconstructions"].shape == (2 * 29 + 1, 2 * 29 + 1, 1)
+    # All 4 reference images (up to 16 are shown) above their 4 reconstructions.
+    assert images["reconstructions"].shape == (2 * 29 + 1, 4 * 29 + 1, 1)

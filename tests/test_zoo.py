@@ -28,11 +28,14 @@ def test_entry_loads_compiled_and_matches_its_published_metrics(name):
     assert zoo.load_entry(name)["sha256"][zoo.WEIGHTS_FILE] in card
     from kerasgen import recipes
 
-    quick = recipes.get(name).evaluate(model, quick=True)
-    # 200 digits: within a few nats of the figure measured on all 5,000.
-    assert abs(quick["negative_elbo_nats"] - published["negative_elbo_nats"]) < 8.0
-    samples = model.sample(4, seed=0)
-    assert samples.shape == (4, 28, 28, 1) and np.isfinite(samples).all()
+    recipe = recipes.get(name)
+    quick = recipe.evaluate(model, quick=True)
+    # A few hundred held-out examples: close to the figure measured on all 5,000.
+    tolerance = 8.0 if recipe.headline.endswith("nats") else 0.05
+    assert abs(quick[recipe.headline] - published[recipe.headline]) < tolerance
+    if hasattr(model, "sample"):
+        samples = model.sample(4, seed=0)
+        assert samples.shape == (4, 28, 28, 1) and np.isfinite(samples).all()
 
 
 @pytest.fixture

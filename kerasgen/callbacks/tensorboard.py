@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from kerasgen.eval.plots import image_grid, latent_scatter, manifold_grid
+from kerasgen.eval.figures import model_figures
 
 
 class GenerativeTensorBoard(keras.callbacks.TensorBoard):
@@ -17,10 +17,12 @@ class GenerativeTensorBoard(keras.callbacks.TensorBoard):
 
     - ``samples``: a grid from ``model.sample(n, seed=fixed)`` (the same noise every epoch);
     - ``reconstructions``: reference images above their ``model.reconstruct`` output;
-    - ``latent_scatter`` and ``latent_manifold``: post 4's figures, for 2-d latent models.
+    - ``latent_scatter`` and ``latent_manifold``: post 4's figures, for 2-d latent models;
+    - ``samples_by_class`` and ``cluster_centres`` for conditional and clustering models.
 
-    Each image is drawn only when the model has the method it needs, so any family with a
-    ``sample`` method gets sample grids.
+    Each image is drawn only when the model has the method it needs
+    (``kerasgen.eval.figures.model_figures``), so any family with a ``sample`` method gets
+    sample grids.
 
     Args:
         log_dir: TensorBoard folder.
@@ -53,20 +55,9 @@ class GenerativeTensorBoard(keras.callbacks.TensorBoard):
 
     def images_for(self, model) -> dict[str, np.ndarray]:
         """The image summaries this callback would write for ``model``, as uint8 ``[H, W, C]``."""
-        images = {}
-        if hasattr(model, "sample"):
-            images["samples"] = image_grid(model.sample(self.num_samples, seed=self.sample_seed))
-        if self.reference_images is not None and hasattr(model, "reconstruct"):
-            real = self.reference_images[: self.num_samples // 2]
-            images["reconstructions"] = image_grid(
-                np.concatenate([real, model.reconstruct(real)]), columns=len(real)
-            )
-        if getattr(model, "latent_dim", None) == 2 and hasattr(model, "decode"):
-            images["latent_manifold"] = manifold_grid(model.decode)
-            if self.reference_images is not None and hasattr(model, "encode"):
-                mu, _ = model.encode(self.reference_images)
-                images["latent_scatter"] = latent_scatter(mu, self.reference_labels)
-        return images
+        return model_figures(
+            model, self.reference_images, self.reference_labels, self.num_samples, self.sample_seed
+        )
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)

@@ -1,5 +1,6 @@
 """Model families; each subpackage holds one family's ``keras.Model`` subclasses."""
 
+from kerasgen.models.em import KMeans
 from kerasgen.models.vae import (
     CVAE,
     VAE,
@@ -12,6 +13,7 @@ from kerasgen.models.vae import (
 __all__ = [
     "CVAE",
     "VAE",
+    "KMeans",
     "build_conv_decoder",
     "build_conv_encoder",
     "build_mlp_decoder",

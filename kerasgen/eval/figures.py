@@ -1,0 +1,51 @@
+"""The figures a model can show, chosen by what it offers (duck typing), as uint8 images.
+
+Shared by ``GenerativeTensorBoard`` and ``kerasgen demo``, so every family that implements
+``sample``, ``reconstruct``, ``encode``/``decode``, ``class_means`` or ``cluster_centres`` gets its
+figures in both without writing plotting code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kerasgen.eval.plots import image_grid, latent_scatter, manifold_grid
+
+MAX_RECONSTRUCTIONS = 16
+
+
+def model_figures(
+    model, reference_images=None, reference_labels=None, num_samples: int = 64, seed: int = 1234
+) -> dict[str, np.ndarray]:
+    """Every figure ``model`` supports, by name.
+
+    - ``samples``: ``model.sample(num_samples, seed=seed)`` (the same noise every call);
+    - ``reconstructions``: up to 16 reference images above ``model.reconstruct`` of them;
+    - ``latent_scatter`` / ``latent_manifold``: post 4's figures, for 2-d latents;
+    - ``samples_by_class``: ten samples of each class, for models with ``class_means``;
+    - ``cluster_centres``: the centres of a clustering model, as images.
+    """
+    figures = {}
+    if hasattr(model, "sample"):
+        figures["samples"] = image_grid(model.sample(num_samples, seed=seed))
+    if reference_images is not None and hasattr(model, "reconstruct"):
+        real = np.asarray(reference_images)[:MAX_RECONSTRUCTIONS]
+        figures["reconstructions"] = image_grid(
+            np.concatenate([real, model.reconstruct(real)]), columns=len(real)
+        )
+    if getattr(model, "latent_dim", None) == 2 and hasattr(model, "decode"):
+        figures["latent_manifold"] = manifold_grid(model.decode)
+        if reference_images is not None and hasattr(model, "encode"):
+            mu, _ = model.encode(np.asarray(reference_images))
+            figures["latent_scatter"] = latent_scatter(mu, reference_labels)
+    if hasattr(model, "class_means") and hasattr(model, "sample"):
+        labels = np.repeat(np.arange(model.num_classes), 10)
+        figures["samples_by_class"] = image_grid(
+            model.sample(len(labels), seed=seed, labels=labels), columns=10
+        )
+    if hasattr(model, "cluster_centres"):
+        centres = model.cluster_centres()
+        if centres.ndim == 4:
+            low, high = centres.min(), centres.max()
+            figures["cluster_centres"] = image_grid((centres - low) / max(high - low, 1e-8))
+    return figures
