@@ -240,7 +240,10 @@ class KMeans(keras.Model):
         if not self.built or not bool(self.initialized.numpy()):
             self.initialize(_seed_sample(x))
         if batch_size is None and not isinstance(x, tf.data.Dataset) and not self.mini_batch:
-            batch_size = len(x)
+            # One full-batch EM step per epoch: feed the whole array as one tensor, unshuffled
+            # (order is irrelevant to the M-step and copying it every epoch is not free).
+            features = np.asarray(x[0] if isinstance(x, (tuple, list)) else x, dtype=np.float32)
+            x, y = tf.data.Dataset.from_tensors(features), None
         return super().fit(x, y, batch_size=batch_size, **kwargs)
 
     # ------------------------------------------------------------------ sklearn-style helpers
