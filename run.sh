@@ -28,9 +28,12 @@ case "${1:-}" in
     ;;
   test)
     setup
-    # Tests read MNIST from the shared IDX folder when it is beside the checkout.
+    # Tests read MNIST and the Chinese MRC texts from ../shared/data when it is beside the checkout.
     if [ -z "${KERASGEN_DATA_DIR:-}" ] && [ -d ../shared/data/mnist ]; then
       export KERASGEN_DATA_DIR="$PWD/../shared/data/mnist"
+    fi
+    if [ -z "${KERASGEN_MRC_DIR:-}" ] && [ -d ../shared/data/mrc ]; then
+      export KERASGEN_MRC_DIR="$PWD/../shared/data/mrc"
     fi
     shift
     exec "$VENV/bin/python" -m pytest -q "$@"
