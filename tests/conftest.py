@@ -5,9 +5,14 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from kerasgen.testing import configure_logical_cpus
+from kerasgen.testing import configure_logical_cpus, parametrize_harness
 
 configure_logical_cpus(2)
+
+
+def pytest_generate_tests(metafunc):
+    """Runs each ``HarnessTests`` check once per ``ModelSpec`` of the test class."""
+    parametrize_harness(metafunc)
 
 import pytest  # noqa: E402
 

@@ -2,18 +2,19 @@
 
 A family describes its model once, as a ``ModelSpec`` (a ``build(seed)`` that returns a
 compiled tiny model, a small batch of training data, inputs for ``call``, and inputs that must
-be rejected), and its tests call the checks below instead of re-writing them::
+be rejected), and its tests run every check through ``HarnessTests`` instead of re-writing them::
 
-    SPEC = ModelSpec(build=tiny_vae, data=images, call_inputs=images[:4], bad_inputs=[...])
+    class TestVAEHarness(HarnessTests):
+        SPECS = {"mlp": ModelSpec(build=tiny_vae, data=images, call_inputs=images[:4], ...)}
 
-    def test_fit_lowers_loss():
-        check_fit_lowers_loss(SPEC)
+The ``check_*`` functions are public too, for a family that needs one with other arguments.
 
 Distributed checks need two logical CPU devices, configured before TensorFlow starts:
 call ``configure_logical_cpus(2)`` at the top of ``conftest.py``.
 """
 
 from kerasgen.testing.harness import (
+    HarnessTests,
     ModelSpec,
     check_bad_inputs_raise,
     check_config_round_trip,
@@ -22,10 +23,12 @@ from kerasgen.testing.harness import (
     check_metrics_reported,
     check_saved_model_round_trip,
     configure_logical_cpus,
+    parametrize_harness,
     two_replica_strategy,
 )
 
 __all__ = [
+    "HarnessTests",
     "ModelSpec",
     "check_bad_inputs_raise",
     "check_config_round_trip",
@@ -34,5 +37,6 @@ __all__ = [
     "check_metrics_reported",
     "check_saved_model_round_trip",
     "configure_logical_cpus",
+    "parametrize_harness",
     "two_replica_strategy",
 ]

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
@@ -203,3 +203,43 @@ def check_bad_inputs_raise(spec: ModelSpec, seed: int = 0) -> None:
         assert spec.expected_in_error in str(info.value), (
             f"{description} (fit): error does not name the expected input: {info.value}"
         )
+
+
+class HarnessTests:
+    """Every harness check as a pytest test, for each ``ModelSpec`` in ``SPECS``.
+
+    In a family's test module::
+
+        class TestKMeansHarness(HarnessTests):
+            SPECS = {"hard": ModelSpec(...), "soft": ModelSpec(...)}
+
+    ``tests/conftest.py`` parametrizes the ``harness_spec`` argument over ``SPECS`` (see
+    ``parametrize_harness``), so each check runs once per spec, named after its key.
+    """
+
+    SPECS: ClassVar[dict[str, ModelSpec]] = {}
+
+    def test_fit_lowers_loss(self, harness_spec):
+        check_fit_lowers_loss(harness_spec)
+
+    def test_metrics_reported(self, harness_spec):
+        check_metrics_reported(harness_spec)
+
+    def test_config_round_trip(self, harness_spec):
+        check_config_round_trip(harness_spec)
+
+    def test_saved_model_round_trip(self, harness_spec, tmp_path):
+        check_saved_model_round_trip(harness_spec, tmp_path)
+
+    def test_distributed_matches_single_device(self, harness_spec):
+        check_distributed_matches_single_device(harness_spec)
+
+    def test_bad_inputs_raise(self, harness_spec):
+        check_bad_inputs_raise(harness_spec)
+
+
+def parametrize_harness(metafunc) -> None:
+    """``pytest_generate_tests`` body: run ``HarnessTests`` methods once per spec of the class."""
+    if "harness_spec" in metafunc.fixturenames and metafunc.cls is not None:
+        specs = metafunc.cls.SPECS
+        metafunc.parametrize("harness_spec", list(specs.values()), ids=list(specs))

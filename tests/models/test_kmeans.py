@@ -8,15 +8,7 @@ import pytest
 import tensorflow as tf
 
 from kerasgen.models.em import KMeans, cluster_purity
-from kerasgen.testing import (
-    ModelSpec,
-    check_bad_inputs_raise,
-    check_config_round_trip,
-    check_distributed_matches_single_device,
-    check_fit_lowers_loss,
-    check_metrics_reported,
-    check_saved_model_round_trip,
-)
+from kerasgen.testing import HarnessTests, ModelSpec
 
 RNG = np.random.default_rng(0)
 BLOBS = np.concatenate([RNG.normal(loc, 0.5, size=(32, 2)) for loc in ([0, 0], [4, 0], [0, 4], [4, 4])])
@@ -67,37 +59,10 @@ SPECS = {
         total_metric="objective",
     ),
 }
-spec_ids = pytest.mark.parametrize("name", sorted(SPECS))
 
 
-@spec_ids
-def test_fit_lowers_objective(name):
-    check_fit_lowers_loss(SPECS[name])
-
-
-@spec_ids
-def test_metrics_reported(name):
-    check_metrics_reported(SPECS[name])
-
-
-@spec_ids
-def test_config_round_trip(name):
-    check_config_round_trip(SPECS[name])
-
-
-@spec_ids
-def test_saved_model_round_trip(name, tmp_path):
-    check_saved_model_round_trip(SPECS[name], tmp_path)
-
-
-@spec_ids
-def test_distributed_matches_single_device(name):
-    check_distributed_matches_single_device(SPECS[name])
-
-
-@spec_ids
-def test_bad_inputs_raise(name):
-    check_bad_inputs_raise(SPECS[name])
+class TestKMeansHarness(HarnessTests):
+    SPECS = SPECS
 
 
 # ---------------------------------------------------------------------------- post 2

@@ -18,15 +18,7 @@ from kerasgen.models import (
     build_mlp_decoder,
     build_mlp_encoder,
 )
-from kerasgen.testing import (
-    ModelSpec,
-    check_bad_inputs_raise,
-    check_config_round_trip,
-    check_distributed_matches_single_device,
-    check_fit_lowers_loss,
-    check_metrics_reported,
-    check_saved_model_round_trip,
-)
+from kerasgen.testing import HarnessTests, ModelSpec
 
 RNG = np.random.default_rng(0)
 IMAGES = (RNG.random((64, 28, 28, 1)) < 0.3).astype("float32")
@@ -102,39 +94,10 @@ SPECS = {
         distributed_build=with_sgd(tiny_cvae),
     ),
 }
-spec_ids = pytest.mark.parametrize("name", sorted(SPECS))
 
 
-# ---------------------------------------------------------------------------- shared harness
-@spec_ids
-def test_fit_lowers_loss(name):
-    history = check_fit_lowers_loss(SPECS[name])
-    assert {"loss", "reconstruction", "kl", "elbo"} <= set(history)
-
-
-@spec_ids
-def test_metrics_reported(name):
-    check_metrics_reported(SPECS[name])
-
-
-@spec_ids
-def test_config_round_trip(name):
-    check_config_round_trip(SPECS[name])
-
-
-@spec_ids
-def test_saved_model_round_trip(name, tmp_path):
-    check_saved_model_round_trip(SPECS[name], tmp_path)
-
-
-@spec_ids
-def test_distributed_matches_single_device(name):
-    check_distributed_matches_single_device(SPECS[name])
-
-
-@spec_ids
-def test_bad_inputs_raise(name):
-    check_bad_inputs_raise(SPECS[name])
+class TestVAEHarness(HarnessTests):
+    SPECS = SPECS
 
 
 # ---------------------------------------------------------------------------- post 4 and 5
