@@ -14,6 +14,7 @@ def pytest_generate_tests(metafunc):
     """Runs each ``HarnessTests`` check once per ``ModelSpec`` of the test class."""
     parametrize_harness(metafunc)
 
+
 import pytest  # noqa: E402
 
 

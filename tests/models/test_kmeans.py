@@ -27,37 +27,24 @@ def tiny_kmeans(seed=0, **kwargs):
     return model
 
 
+def kmeans_spec(**options) -> ModelSpec:
+    """The harness spec of a tiny K-Means built with ``options``."""
+    return ModelSpec(
+        lambda seed=0: tiny_kmeans(seed, **options),
+        BLOBS,
+        BLOBS[:8],
+        BAD_INPUTS,
+        "(batch, 2)",
+        batch_size=32,
+        total_metric="objective",
+    )
+
+
 SPECS = {
-    "hard": ModelSpec(
-        tiny_kmeans, BLOBS, BLOBS[:8], BAD_INPUTS, "(batch, 2)", batch_size=32, total_metric="objective"
-    ),
-    "soft": ModelSpec(
-        lambda seed=0: tiny_kmeans(seed, temperature=2.0),
-        BLOBS,
-        BLOBS[:8],
-        BAD_INPUTS,
-        "(batch, 2)",
-        batch_size=32,
-        total_metric="objective",
-    ),
-    "mini_batch": ModelSpec(
-        lambda seed=0: tiny_kmeans(seed, mini_batch=True),
-        BLOBS,
-        BLOBS[:8],
-        BAD_INPUTS,
-        "(batch, 2)",
-        batch_size=32,
-        total_metric="objective",
-    ),
-    "gradient": ModelSpec(
-        lambda seed=0: tiny_kmeans(seed, temperature=2.0, method="gradient"),
-        BLOBS,
-        BLOBS[:8],
-        BAD_INPUTS,
-        "(batch, 2)",
-        batch_size=32,
-        total_metric="objective",
-    ),
+    "hard": kmeans_spec(),
+    "soft": kmeans_spec(temperature=2.0),
+    "mini_batch": kmeans_spec(mini_batch=True),
+    "gradient": kmeans_spec(temperature=2.0, method="gradient"),
 }
 
 
