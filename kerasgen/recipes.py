@@ -20,11 +20,13 @@ class Recipe:
     Attributes:
         name: the zoo entry it produces.
         description: one line for ``kerasgen zoo list``.
-        build: ``seed → model`` (uncompiled).
+        build: ``(seed, data_dir=None, limit=None) → model`` (uncompiled); the data arguments
+            are for models whose shape depends on the data (a vocabulary, a document count).
         optimizer: ``→ keras optimizer``.
         datasets: ``(data_dir, batch_size, seed, limit) → (train, validation)`` tf.data pipelines.
         evaluate: ``(model, data_dir, quick) → {metric: value}`` on the held-out data.
-        reference: ``(data_dir) → images or (images, labels)`` for TensorBoard and the demo.
+        reference: ``(data_dir) → images or (images, labels)`` for TensorBoard and the demo, or
+            None for entries without images.
         epochs, batch_size: defaults for ``fit``.
         callbacks: ``→ list`` of extra callbacks (schedules, early stopping).
         monitor: the validation metric whose lowest epoch is kept.
@@ -35,11 +37,11 @@ class Recipe:
 
     name: str
     description: str
-    build: Callable[[int], keras.Model]
+    build: Callable[..., keras.Model]
     optimizer: Callable[[], Any]
     datasets: Callable[..., tuple[Any, Any]]
     evaluate: Callable[..., dict]
-    reference: Callable[..., Any]
+    reference: Callable[..., Any] | None
     epochs: int
     batch_size: int
     data: str

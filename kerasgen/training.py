@@ -126,7 +126,7 @@ def train(
     )
 
     keras.utils.set_random_seed(seed)
-    model = recipe.build(seed)
+    model = recipe.build(seed, data_dir=data_dir, limit=limit)
     model.compile(optimizer=recipe.optimizer())
     train_data, validation_data = recipe.datasets(
         data_dir=data_dir, batch_size=batch_size, seed=seed, limit=limit
@@ -146,7 +146,7 @@ def train(
         *recipe.callbacks(),
     ]
     if logdir:
-        reference = recipe.reference(data_dir=data_dir, count=64)
+        reference = recipe.reference(data_dir=data_dir, count=64) if recipe.reference else None
         callbacks.append(GenerativeTensorBoard(logdir, reference=reference))
     model.fit(
         train_data,

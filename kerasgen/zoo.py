@@ -135,7 +135,7 @@ def _card(entry: dict, state: dict, metrics: dict, recipe) -> str:
         f"| data and split | {recipe.data} |",
         f"| training command | `{state.get('command')}` |",
         f"| epochs | {state.get('epochs_done')} run, best validation epoch {state.get('best_epoch')} kept |",
-        f"| batch size | {state.get('batch_size')} |",
+        f"| batch size | {state.get('batch_size') or 'all training examples in one batch'} |",
         f"| training wall time | {int(hours)} h {rest / 60:.1f} min |",
         f"| machine | {state.get('machine')} |",
         f"| evaluation command | `kerasgen evaluate {entry['name']}` |",
@@ -179,7 +179,7 @@ def publish(run: str | Path, data_dir: str | None = None, quick: bool = False) -
     published = keras.saving.deserialize_keras_object(config)
     published.set_weights(model.get_weights())
     published.save_weights(folder / WEIGHTS_FILE)
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
     entry = {
         "name": recipe.name,
         "description": recipe.description,

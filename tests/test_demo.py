@@ -8,13 +8,17 @@ from kerasgen.demo import run_demo
 
 def test_demo_writes_figures_and_results_for_every_entry(tmp_path, monkeypatch):
     monkeypatch.delenv("KERASGEN_DATA_DIR", raising=False)  # the demo must not need a dataset
+    monkeypatch.delenv("KERASGEN_MRC_DIR", raising=False)
     results = run_demo(tmp_path)
     assert set(results) == set(zoo.names())
     saved = json.loads((tmp_path / "results.json").read_text())
     for name, result in saved.items():
         for image in result["images"].values():
             assert (tmp_path / name / image).read_bytes()[:4] == b"\x89PNG"
-        assert result["quick_metrics"][result["headline"]] > 0
+        metrics = result["quick_metrics"] or result["published_metrics"]
+        assert metrics[result["headline"]] > 0
     assert {"latent_scatter", "latent_manifold"} <= set(saved["vae_mnist"]["images"])
     assert "samples_by_class" in saved["cvae_mnist"]["images"]
     assert "cluster_centres" in saved["kmeans_mnist"]["images"]
+    assert saved["plsa_zh"]["quick_metrics"] is None  # its texts are not bundled: card figures shown
+    assert len((tmp_path / "plsa_zh" / "topics.txt").read_text().splitlines()) == 10

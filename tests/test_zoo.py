@@ -11,8 +11,8 @@ from kerasgen import zoo
 ENTRIES = zoo.names()
 
 
-def test_the_foundation_entries_are_published():
-    assert {"vae_mnist", "cvae_mnist", "convvae_mnist"} <= set(ENTRIES)
+def test_the_foundation_and_post_2_entries_are_published():
+    assert {"vae_mnist", "cvae_mnist", "convvae_mnist", "kmeans_mnist", "plsa_zh"} <= set(ENTRIES)
     assert zoo.list() == ENTRIES
 
 
@@ -23,7 +23,7 @@ def test_entry_loads_compiled_and_matches_its_published_metrics(name):
     folder = zoo.zoo_dir() / name
     published = json.loads((folder / "metrics.json").read_text())
     card = (folder / "card.md").read_text()
-    for key in ("training command", "training wall time", "machine", "data and split", "mlxtend"):
+    for key in ("training command", "training wall time", "machine", "data and split", "Held-out"):
         assert key in card, f"{name}'s card lacks {key!r}"
     assert zoo.load_entry(name)["sha256"][zoo.WEIGHTS_FILE] in card
     from kerasgen import recipes
@@ -31,7 +31,7 @@ def test_entry_loads_compiled_and_matches_its_published_metrics(name):
     recipe = recipes.get(name)
     quick = recipe.evaluate(model, quick=True)
     # A few hundred held-out examples: close to the figure measured on all 5,000.
-    tolerance = 8.0 if recipe.headline.endswith("nats") else 0.05
+    tolerance = 8.0 if recipe.headline.endswith("nats") else max(0.05, 0.05 * abs(published[recipe.headline]))
     assert abs(quick[recipe.headline] - published[recipe.headline]) < tolerance
     if hasattr(model, "sample"):
         samples = model.sample(4, seed=0)

@@ -57,6 +57,7 @@ class PLSA(keras.Model):
         vocabulary_size: V.
         method: ``"em"`` (closed-form updates, optimizer unused) or ``"gradient"``.
         seed: seeds the initial tables.
+        vocabulary: the V words, kept in the config so `top_words()` needs no corpus.
 
     Example:
         >>> corpus = load_mrc_corpus(limit=500)
@@ -64,6 +65,9 @@ class PLSA(keras.Model):
         >>> model.compile()
         >>> model.fit((np.arange(len(corpus)), corpus.dense()), epochs=100)  # 100 EM iterations
         >>> model.top_words(corpus.vocabulary, n=8)
+
+    The vocabulary (``vocabulary``, optional) travels with the model in its config, so a saved
+    or published model names its topics' words without the corpus.
 
     Reference: Su Jianlin, 梯度下降和EM算法: 系出同源, 一脉相承, kexue.fm 2017; Hofmann,
     Probabilistic latent semantic indexing, SIGIR 1999.
@@ -76,9 +80,14 @@ class PLSA(keras.Model):
         vocabulary_size: int,
         method: str = "em",
         seed: int | None = None,
+        vocabulary: Sequence[str] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if vocabulary is not None and len(vocabulary) != int(vocabulary_size):
+            raise ValueError(
+                f"vocabulary holds {len(vocabulary)} words, not vocabulary_size={vocabulary_size}."
+            )
         for name, value in (
             ("num_topics", num_topics),
             ("num_documents", num_documents),
@@ -93,6 +102,7 @@ class PLSA(keras.Model):
         self.vocabulary_size = int(vocabulary_size)
         self.method = method
         self.seed = seed
+        self.vocabulary = None if vocabulary is None else [str(word) for word in vocabulary]
         self.negative_log_likelihood_tracker = keras.metrics.Mean(name="negative_log_likelihood")
         self.perplexity_tracker = _ExpOfMean(name="perplexity")
         self._create_parameters()
@@ -310,8 +320,14 @@ class PLSA(keras.Model):
                 table = np.log(np.maximum(table, _TINY))
             variable.assign(table.astype(np.float32))
 
-    def top_words(self, vocabulary: Sequence[str], n: int = 10) -> list[list[str]]:
-        """The ``n`` most probable words of each topic under ``p(x|z)``, most probable first."""
+    def top_words(self, vocabulary: Sequence[str] | None = None, n: int = 10) -> list[list[str]]:
+        """The ``n`` most probable words of each topic under ``p(x|z)``, most probable first.
+
+        ``vocabulary`` defaults to the one the model carries (its ``vocabulary`` argument).
+        """
+        vocabulary = self.vocabulary if vocabulary is None else vocabulary
+        if vocabulary is None:
+            raise ValueError("This model carries no vocabulary; pass the corpus vocabulary.")
         if len(vocabulary) != self.vocabulary_size:
             raise ValueError(f"vocabulary must hold {self.vocabulary_size} words, got {len(vocabulary)}.")
         order = np.argsort(-self.word_given_topic.numpy(), axis=-1, kind="stable")[:, :n]
@@ -373,6 +389,7 @@ class PLSA(keras.Model):
             "vocabulary_size": self.vocabulary_size,
             "method": self.method,
             "seed": self.seed,
+            "vocabulary": self.vocabulary,
         }
 
 

@@ -94,15 +94,18 @@ def _reduce_lr():
     return [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=10, min_lr=1e-5)]
 
 
-def _build_vae_mnist(seed: int = 0) -> VAE:
+def _build_vae_mnist(seed: int = 0, data_dir=None, limit=None) -> VAE:
+    del data_dir, limit  # the architecture does not depend on the data
     return VAE(build_mlp_encoder(latent_dim=2), build_mlp_decoder(latent_dim=2), seed=seed)
 
 
-def _build_cvae_mnist(seed: int = 0) -> CVAE:
+def _build_cvae_mnist(seed: int = 0, data_dir=None, limit=None) -> CVAE:
+    del data_dir, limit  # the architecture does not depend on the data
     return CVAE(build_mlp_encoder(latent_dim=2), build_mlp_decoder(latent_dim=2), seed=seed)
 
 
-def _build_convvae_mnist(seed: int = 0) -> VAE:
+def _build_convvae_mnist(seed: int = 0, data_dir=None, limit=None) -> VAE:
+    del data_dir, limit  # the architecture does not depend on the data
     return VAE(
         build_conv_encoder(filters=(32, 64), hidden_units=None, latent_dim=32),
         build_conv_decoder(filters=(64, 32), latent_dim=32),
