@@ -105,26 +105,40 @@ def test_full_batch_em_never_worsens_its_objective(seed):
     assert path[-1] < path[0] - 0.05
 
 
-def test_em_step_is_the_update_of_the_post():
-    """One ``fit`` epoch equals the spec's equations written out with the full ``C_xyz`` in numpy."""
+def expected_em_step(counts, topics, words):
+    """The spec's equations with the full ``C_xyz`` in float64: new p(z|y), new p(x|z), objective."""
+    joint = counts / counts.sum()  # p̃(x, y) [N, V]
+    numerators = topics[:, None, :] * words.T[None, :, :]  # p(x|z) p(z|y) [N, V, K]
+    responsibilities = numerators / numerators.sum(axis=-1, keepdims=True)  # C_xyz
+    weighted = joint[:, :, None] * responsibilities  # p̃(x,y) C_xyz
+    new_topics = weighted.sum(axis=1) / joint.sum(axis=1, keepdims=True)  # Σ_x p̃ C / p̃(y)
+    new_words = weighted.sum(axis=0).T  # Σ_y p̃ C  [K, V]
+    return new_topics, new_words / new_words.sum(axis=1, keepdims=True), per_token_nll(counts, topics @ words)
+
+
+@pytest.mark.parametrize("input_kind", ["dense", "sparse"])
+def test_em_step_is_the_update_of_the_post(input_kind):
+    """One ``fit`` epoch equals the spec's equations written out with the full ``C_xyz`` in numpy.
+
+    Sparse counts take the step's other path (p(x|y) at the non-zero entries only).
+    """
+    from scipy import sparse as scipy_sparse
+
     rng = np.random.default_rng(7)
     counts = rng.poisson(1.5, size=(5, 7)).astype("float64")
+    if input_kind == "sparse":
+        counts *= rng.random(counts.shape) < 0.6  # real zeros for the sparse path to skip
     counts[:, 0] += 1  # no empty document
     model = PLSA(3, 5, 7, seed=3)
     model.compile()
     words = model.word_given_topic.numpy().astype("float64")  # p(x|z) [K, V]
     topics = model.topic_given_document.numpy().astype("float64")  # p(z|y) [N, K]
+    expected_topics, expected_words, expected_objective = expected_em_step(counts, topics, words)
 
-    joint = counts / counts.sum()  # p̃(x, y) [N, V]
-    numerators = topics[:, None, :] * words.T[None, :, :]  # p(x|z) p(z|y) [N, V, K]
-    responsibilities = numerators / numerators.sum(axis=-1, keepdims=True)  # C_xyz
-    weighted = joint[:, :, None] * responsibilities  # p̃(x,y) C_xyz
-    expected_topics = weighted.sum(axis=1) / joint.sum(axis=1, keepdims=True)  # Σ_x p̃ C / p̃(y)
-    expected_words = weighted.sum(axis=0).T  # Σ_y p̃ C  [K, V]
-    expected_words /= expected_words.sum(axis=1, keepdims=True)
-    expected_objective = per_token_nll(counts, topics @ words)
-
-    history = model.fit((np.arange(5), counts.astype("float32")), epochs=1, verbose=0).history
+    inputs = counts.astype("float32")
+    if input_kind == "sparse":
+        inputs = scipy_sparse.csr_matrix(inputs)
+    history = model.fit((np.arange(5), inputs), epochs=1, verbose=0).history
     np.testing.assert_allclose(model.topic_given_document.numpy(), expected_topics, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(model.word_given_topic.numpy(), expected_words, rtol=1e-4, atol=1e-6)
     assert history["negative_log_likelihood"][0] == pytest.approx(expected_objective, rel=1e-5)

@@ -214,11 +214,11 @@ class PLSA(keras.Model):
             counts = as_float_tensor(counts, (self.vocabulary_size,), "PLSA counts", hint)
         return tf.cast(counts, "float32")
 
-    def _unpack(self, data):
+    def _unpack(self, data, densify: bool = True):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         if y is not None and not isinstance(x, (tuple, list)):  # a dataset of (ids, counts) pairs
             x = (x, y)
-        return self._inputs(x)
+        return self._inputs(x, densify)
 
     # ------------------------------------------------------------------ the model
     def document_log_likelihood(self, topics, counts):
@@ -232,7 +232,7 @@ class PLSA(keras.Model):
         return self.document_log_likelihood(self._document_topics(ids), counts)
 
     def train_step(self, data):
-        ids, counts = self._unpack(data)
+        ids, counts = self._unpack(data, densify=self.method == "gradient")
         if self.method == "gradient":
             log_likelihood = self._gradient_update(ids, counts)
         else:
@@ -245,23 +245,43 @@ class PLSA(keras.Model):
 
     def _record(self, log_likelihood, counts):
         """Per-token means weighted by token counts, so replicas and batches combine exactly."""
-        tokens = tf.reduce_sum(counts)
+        tokens = tf.reduce_sum(counts.values if isinstance(counts, tf.SparseTensor) else counts)
         per_token = -tf.reduce_sum(log_likelihood) / tf.maximum(tokens, 1.0)
         self.negative_log_likelihood_tracker.update_state(per_token, sample_weight=tokens)
         self.perplexity_tracker.update_state(per_token, sample_weight=tokens)
         return {m.name: m.result() for m in self.metrics}
 
     def _em_update(self, ids, counts):
-        """One E+M step on the global batch; returns ``Σ_x n log p(x|y)`` ``[B]`` before the step."""
+        """One E+M step on the global batch; returns ``Σ_x n log p(x|y)`` ``[B]`` before the step.
+
+        With R = n(x,y) / p(x|y), the M-step sums are ``Σ_x n C_xyz = p(z|y) (R p(x|z)ᵀ)`` and
+        ``Σ_y n C_xyz = p(x|z) (p(z|y)ᵀ R)``: two matmuls, never the ``[B, V, K]`` responsibilities.
+        Sparse counts evaluate p(x|y) at their non-zero entries only.
+        """
         words = self.word_given_topic  # [K, V]
         topics = self._document_topics(ids)  # [B, K]
-        probabilities = tf.maximum(tf.matmul(topics, words), _TINY)  # p(x|y) [B, V]
-        log_likelihood = tf.reduce_sum(counts * tf.math.log(probabilities), axis=-1)
-        ratio = counts / probabilities  # R = n(x,y) / p(x|y)
-        # Σ_x n(x,y) C_xyz [B, K]: its rows sum to n(y), so normalising the row divides by n(y)
-        document_stats = topics * tf.matmul(ratio, words, transpose_b=True)
-        # Σ_y n(x,y) C_xyz [K, V] over the global batch
-        word_stats = replica_sum(words * tf.matmul(topics, ratio, transpose_a=True))
+        if isinstance(counts, tf.SparseTensor):
+            rows, columns = counts.indices[:, 0], counts.indices[:, 1]
+            mixture = tf.gather(topics, rows)  # [nnz, K]
+            word_columns = tf.transpose(tf.gather(words, columns, axis=1))  # [nnz, K]
+            probabilities = tf.maximum(tf.reduce_sum(mixture * word_columns, axis=-1), _TINY)  # p(x|y)
+            values = tf.cast(counts.values, "float32")
+            log_likelihood = tf.math.unsorted_segment_sum(
+                values * tf.math.log(probabilities), rows, tf.shape(topics)[0]
+            )
+            ratio = tf.SparseTensor(counts.indices, values / probabilities, counts.dense_shape)
+            document_stats = topics * tf.sparse.sparse_dense_matmul(ratio, words, adjoint_b=True)
+            word_stats = replica_sum(
+                words * tf.transpose(tf.sparse.sparse_dense_matmul(ratio, topics, adjoint_a=True))
+            )
+        else:
+            probabilities = tf.maximum(tf.matmul(topics, words), _TINY)  # p(x|y) [B, V]
+            log_likelihood = tf.reduce_sum(counts * tf.math.log(probabilities), axis=-1)
+            ratio = counts / probabilities  # R = n(x,y) / p(x|y)
+            # Σ_x n(x,y) C_xyz [B, K]: its rows sum to n(y), so normalising the row divides by n(y)
+            document_stats = topics * tf.matmul(ratio, words, transpose_b=True)
+            # Σ_y n(x,y) C_xyz [K, V] over the global batch
+            word_stats = replica_sum(words * tf.matmul(topics, ratio, transpose_a=True))
         # rows of p(z|y): scatter into the full table (duplicated ids add up, replicas too)
         shape = (self.num_documents, self.num_topics)
         table_stats = replica_sum(tf.scatter_nd(ids[:, None], document_stats, shape))
