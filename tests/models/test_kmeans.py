@@ -166,3 +166,14 @@ def test_too_few_points_to_seed():
     model.compile()
     with pytest.raises(ValueError, match="need at least 5 points"):
         model.fit(BLOBS[:3], epochs=1, verbose=0)
+
+
+def test_image_shaped_points_fit_predict_and_show_centres_as_images():
+    images = np.random.default_rng(0).random((40, 6, 6, 1)).astype("float32")
+    model = KMeans(3, seed=0)
+    model.compile()
+    history = model.fit(images, epochs=3, verbose=0).history
+    assert history["inertia"][-1] <= history["inertia"][0]
+    assert model.cluster_centres().shape == (3, 6, 6, 1)
+    np.testing.assert_allclose(model.inertia(images), history["inertia"][-1], rtol=0.2)
+    assert model.predict(images, verbose=0).shape == (40,)

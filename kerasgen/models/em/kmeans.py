@@ -119,13 +119,17 @@ class KMeans(keras.Model):
         return tf.reshape(tf.cast(x, "float32"), (-1, self.centres.shape[-1]))
 
     # ------------------------------------------------------------------ the model
-    def squared_distances(self, x):
-        """``d_ij = ‖x_i − c_j‖²`` ``[B, K]`` as ``‖x‖² − 2 x·c + ‖c‖²`` (clipped at 0)."""
+    def squared_distances(self, x, squared_norms=None):
+        """``d_ij = ‖x_i − c_j‖²`` ``[B, K]`` as ``‖x‖² − 2 x·c + ‖c‖²`` (clipped at 0).
+
+        ``squared_norms`` (``‖x_i‖²``, ``[B]``) may be passed in: a full-batch ``fit`` computes
+        them once instead of every step, where they cost as much as the matmul.
+        """
         centres = tf.convert_to_tensor(self.centres)
         cross = tf.matmul(x, centres, transpose_b=True)
-        return tf.maximum(
-            tf.reduce_sum(x * x, -1, keepdims=True) - 2.0 * cross + tf.reduce_sum(centres**2, -1)[None], 0.0
-        )
+        if squared_norms is None:
+            squared_norms = tf.reduce_sum(x * x, -1)
+        return tf.maximum(squared_norms[:, None] - 2.0 * cross + tf.reduce_sum(centres**2, -1)[None], 0.0)
 
     def responsibilities(self, distances):
         """``w_ij``: ``softmax_j(−k d_ij)``, or the nearest-centre one-hot when ``temperature`` is None."""
@@ -144,12 +148,15 @@ class KMeans(keras.Model):
         return tf.argmin(self.squared_distances(self._features(inputs)), axis=-1, output_type=tf.int32)
 
     def _unpack(self, data):
+        """A batch → ``(features [B, D], squared norms [B] or None)``."""
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return self._features(x)
+        if isinstance(x, (tuple, list)) and len(x) == 2 and x[1].shape.rank == 1:  # from our fit
+            return self._features(x[0]), tf.cast(x[1], "float32")
+        return self._features(x), None
 
     def train_step(self, data):
-        x = self._unpack(data)
-        distances = self.squared_distances(x)
+        x, squared_norms = self._unpack(data)
+        distances = self.squared_distances(x, squared_norms)
         objective = self.point_objective(distances)
         if self.method == "gradient":
             self._gradient_update(x)
@@ -160,7 +167,7 @@ class KMeans(keras.Model):
         return self._record(objective, distances)
 
     def test_step(self, data):
-        distances = self.squared_distances(self._unpack(data))
+        distances = self.squared_distances(*self._unpack(data))
         return self._record(self.point_objective(distances), distances)
 
     def _record(self, objective, distances):
@@ -243,7 +250,9 @@ class KMeans(keras.Model):
             # One full-batch EM step per epoch: feed the whole array as one tensor, unshuffled
             # (order is irrelevant to the M-step and copying it every epoch is not free).
             features = np.asarray(x[0] if isinstance(x, (tuple, list)) else x, dtype=np.float32)
-            x, y = tf.data.Dataset.from_tensors(features), None
+            flat = features.reshape(len(features), -1)
+            squared_norms = np.einsum("ij,ij->i", flat, flat)  # once, not every step
+            x, y = tf.data.Dataset.from_tensors(((features, squared_norms),)), None
         return super().fit(x, y, batch_size=batch_size, **kwargs)
 
     # ------------------------------------------------------------------ sklearn-style helpers
