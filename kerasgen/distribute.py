@@ -1,6 +1,24 @@
-"""Helpers for steps that reduce statistics themselves under ``tf.distribute``."""
+"""Helpers for steps that reduce statistics or draw noise themselves under ``tf.distribute``."""
 
 from __future__ import annotations
+
+
+def _replica_context():
+    """The current replica context, or ``None`` outside a multi-replica strategy."""
+    import tensorflow as tf
+
+    if tf.distribute.get_strategy().num_replicas_in_sync == 1:
+        return None
+    return tf.distribute.get_replica_context()
+
+
+def replica_slice() -> tuple[int, int]:
+    """``(replica_id, num_replicas)`` of the current replica (``(0, 1)`` on one device)."""
+    import tensorflow as tf
+
+    context = _replica_context()
+    num_replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return (context.replica_id_in_sync_group if context is not None else 0), num_replicas
 
 
 def replica_sum(value):
@@ -11,17 +29,11 @@ def replica_sum(value):
     """
     import tensorflow as tf
 
-    context = tf.distribute.get_replica_context()
-    if context is None or tf.distribute.get_strategy().num_replicas_in_sync == 1:
-        return value
-    return context.all_reduce(tf.distribute.ReduceOp.SUM, value)
+    context = _replica_context()
+    return value if context is None else context.all_reduce(tf.distribute.ReduceOp.SUM, value)
 
 
 def replica_gather(value, axis: int = 0):
     """Concatenate ``value`` over replicas along ``axis`` (identity on one replica)."""
-    import tensorflow as tf
-
-    context = tf.distribute.get_replica_context()
-    if context is None or tf.distribute.get_strategy().num_replicas_in_sync == 1:
-        return value
-    return context.all_gather(value, axis)
+    context = _replica_context()
+    return value if context is None else context.all_gather(value, axis)

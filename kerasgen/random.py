@@ -5,16 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-
-def replica_slice() -> tuple[int, int]:
-    """``(replica_id, num_replicas)`` of the current ``tf.distribute`` replica (``(0, 1)`` outside)."""
-    import tensorflow as tf
-
-    num_replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    if num_replicas == 1:
-        return 0, 1
-    context = tf.distribute.get_replica_context()
-    return (context.replica_id_in_sync_group if context is not None else 0), num_replicas
+from kerasgen.distribute import replica_slice
 
 
 def global_batch_normal(shape, seed_generator: keras.random.SeedGenerator, dtype="float32"):

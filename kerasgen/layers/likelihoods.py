@@ -14,15 +14,10 @@ import math
 import keras
 from keras import ops
 
+from kerasgen.distributions import tfd
 from kerasgen.losses import bernoulli_nll, gaussian_nll
 
 LIKELIHOODS = ("bernoulli", "gaussian_fixed", "gaussian_learned_scalar", "gaussian_learned_pixel")
-
-
-def _tfd():
-    import tensorflow_probability as tfp
-
-    return tfp.distributions
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
@@ -38,8 +33,8 @@ class BernoulliLikelihood(keras.layers.Layer):
     def distribution(self, logits):
         """``tfd.Independent(Bernoulli(logits))`` over every non-batch axis."""
         logits = ops.cast(logits, "float32")
-        return _tfd().Independent(
-            _tfd().Bernoulli(logits=logits, dtype="float32"),
+        return tfd().Independent(
+            tfd().Bernoulli(logits=logits, dtype="float32"),
             reinterpreted_batch_ndims=len(logits.shape) - 1,
         )
 
@@ -98,8 +93,8 @@ class GaussianLikelihood(keras.layers.Layer):
             self.build(logits.shape)
         mean = ops.sigmoid(ops.cast(logits, "float32"))
         scale = ops.exp(self.log_scale()) * ops.ones_like(mean)
-        return _tfd().Independent(
-            _tfd().Normal(loc=mean, scale=scale), reinterpreted_batch_ndims=len(mean.shape) - 1
+        return tfd().Independent(
+            tfd().Normal(loc=mean, scale=scale), reinterpreted_batch_ndims=len(mean.shape) - 1
         )
 
     def negative_log_likelihood(self, x, logits):

@@ -9,26 +9,12 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from kerasgen.distributions import diagonal_normal
 from kerasgen.layers import Reparameterize, get_likelihood
 from kerasgen.losses import gaussian_kl
 from kerasgen.validation import as_float_tensor
 
 _IMAGE_HINT = "Pass float32 images in [0, 1] (divide uint8 pixels by 255), e.g. kerasgen.data.mnist()."
-
-
-def _tfd():
-    import tensorflow_probability as tfp
-
-    return tfp.distributions
-
-
-def diagonal_normal(loc, scale):
-    """``N(loc, diag scale²)`` over the last axis, as ``tfd.Independent(tfd.Normal)``.
-
-    Same density and closed-form KL as ``tfd.MultivariateNormalDiag``, with elementwise ops only
-    (no linear-operator machinery), which keeps the training step lean.
-    """
-    return _tfd().Independent(_tfd().Normal(loc=loc, scale=scale), reinterpreted_batch_ndims=1)
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
