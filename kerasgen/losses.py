@@ -55,3 +55,44 @@ def gaussian_nll(x, mean, log_sigma):
 def bits_per_dim(nll_nats, num_dims: int, bin_width: float = 1.0):
     """Nats per example → bits per dimension, ``(nll + D log bin_width) / (D log 2)``."""
     return (nll_nats + num_dims * math.log(bin_width)) / (num_dims * math.log(2.0))
+
+
+GRADIENT_PENALTIES = ("two_sided_sq", "one_sided_hinge")
+
+
+def gradient_norm(gradients, eps: float = 1e-9):
+    """``sqrt(Σ g² + ε)`` over every non-batch axis of ``gradients [B, ...]`` → ``[B]``."""
+    gradients = ops.cast(gradients, "float32")
+    return ops.sqrt(_flat_sum(ops.square(gradients)) + eps)
+
+
+def gradient_penalty_from_norm(norm, mode: str = "two_sided_sq"):
+    """Per-example penalty on the critic's input-gradient norm ``‖∇D(x̂)‖`` → ``[B]``.
+
+    - ``"two_sided_sq"``: ``(‖∇D‖ − 1)²`` (Gulrajani et al. 2017; post 3's text);
+    - ``"one_sided_hinge"``: ``max(0, ‖∇D‖ − 1)`` (post 3's MNIST code: one-sided, unsquared).
+    """
+    if mode == "two_sided_sq":
+        return ops.square(norm - 1.0)
+    if mode == "one_sided_hinge":
+        return ops.relu(norm - 1.0)
+    raise ValueError(f"penalty must be one of {GRADIENT_PENALTIES}, got {mode!r}.")
+
+
+def gradient_penalty(critic, real, fake, alpha, mode: str = "two_sided_sq", training: bool = True):
+    """Post 3's penalty at ``x̂ = α x + (1 − α) G(z)`` → ``(penalty [B], ‖∇_x̂ D(x̂)‖ [B])``.
+
+    ``alpha`` is one U(0, 1) draw per example, shaped ``[B, 1, ..., 1]`` to broadcast over the
+    image; the gradient norm runs over all non-batch axes with ε inside the square root. The
+    inner tape is nested inside the caller's, so the penalty is differentiable in the critic's
+    weights. TensorFlow backend (input gradients are backend-specific).
+    """
+    import tensorflow as tf
+
+    real = ops.cast(real, "float32")
+    interpolates = alpha * real + (1.0 - alpha) * ops.cast(fake, "float32")
+    with tf.GradientTape() as tape:
+        tape.watch(interpolates)
+        scores = ops.cast(critic(interpolates, training=training), "float32")
+    norm = gradient_norm(tape.gradient(scores, interpolates))
+    return gradient_penalty_from_norm(norm, mode), norm

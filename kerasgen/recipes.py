@@ -22,13 +22,15 @@ class Recipe:
         description: one line for ``kerasgen zoo list``.
         build: ``(seed, data_dir=None, limit=None) → model`` (uncompiled); the data arguments
             are for models whose shape depends on the data (a vocabulary, a document count).
-        optimizer: ``→ keras optimizer``.
+        optimizer: ``→ keras optimizer``, or ``→ {compile argument: optimizer}`` for models with
+            several (``{"d_optimizer": ..., "g_optimizer": ...}``).
         datasets: ``(data_dir, batch_size, seed, limit) → (train, validation)`` tf.data pipelines.
         evaluate: ``(model, data_dir, quick) → {metric: value}`` on the held-out data.
         reference: ``(data_dir) → images or (images, labels)`` for TensorBoard and the demo, or
             None for entries without images.
         epochs, batch_size: defaults for ``fit``.
-        callbacks: ``→ list`` of extra callbacks (schedules, early stopping).
+        callbacks: ``(data_dir=None) → list`` of extra callbacks (schedules, sample quality); they
+            run before the checkpoint, so metrics they add to the logs can be monitored.
         monitor: the validation metric whose lowest epoch is kept.
         data: a sentence on data and split, copied into the zoo card.
         baseline: the published or calibration figure to judge against, with its source.
@@ -45,10 +47,19 @@ class Recipe:
     epochs: int
     batch_size: int
     data: str
-    callbacks: Callable[[], list] = field(default=list)
+    callbacks: Callable[..., list] = field(default=lambda data_dir=None: [])
     monitor: str = "val_loss"
     baseline: str = ""
     headline: str = "negative_elbo_nats"
+
+    def compile(self, model: keras.Model) -> keras.Model:
+        """Compile ``model`` with this recipe's optimizer(s); returns it."""
+        optimizer = self.optimizer()
+        if isinstance(optimizer, dict):
+            model.compile(**optimizer)
+        else:
+            model.compile(optimizer=optimizer)
+        return model
 
 
 _REGISTRY: dict[str, Recipe] = {}
@@ -63,6 +74,8 @@ def register(recipe: Recipe) -> Recipe:
 
 
 def _load_families() -> None:
+    import kerasgen.models.adversarial.recipes  # registers posts 3 and 7
+    import kerasgen.models.classifier.recipes  # registers the digit yardstick
     import kerasgen.models.em.recipes  # registers post 2's family
     import kerasgen.models.vae.recipes  # noqa: F401  (registers the VAE family)
 

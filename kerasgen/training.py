@@ -127,7 +127,7 @@ def train(
 
     keras.utils.set_random_seed(seed)
     model = recipe.build(seed, data_dir=data_dir, limit=limit)
-    model.compile(optimizer=recipe.optimizer())
+    recipe.compile(model)
     train_data, validation_data = recipe.datasets(
         data_dir=data_dir, batch_size=batch_size, seed=seed, limit=limit
     )
@@ -143,8 +143,9 @@ def train(
             initial_value_threshold=state.get("best"),
         ),
         TrainingState(state_path, state, recipe.monitor),
-        *recipe.callbacks(),
     ]
+    # Recipe callbacks may add metrics to the epoch logs (sample quality): they run first.
+    callbacks[1:1] = recipe.callbacks(data_dir=data_dir)
     if logdir:
         reference = recipe.reference(data_dir=data_dir, count=64) if recipe.reference else None
         callbacks.append(GenerativeTensorBoard(logdir, reference=reference))

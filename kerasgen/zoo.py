@@ -107,7 +107,7 @@ def load(name: str, compile: bool = True) -> keras.Model:
             f"{folder / WEIGHTS_FILE} does not fit the architecture in {folder / CONFIG_FILE}: {error}"
         ) from None
     if compile:
-        model.compile(optimizer=recipes.get(entry["recipe"]).optimizer())
+        recipes.get(entry["recipe"]).compile(model)
     return model
 
 

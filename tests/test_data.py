@@ -129,3 +129,20 @@ def test_unknown_split():
 def test_limit_keeps_every_class_of_the_class_sorted_heldout_digits():
     _, labels = next(iter(mnist("heldout", batch_size=None, with_labels=True, limit=200).batch(200)))
     assert np.all(np.bincount(labels.numpy(), minlength=10) == 20)
+
+
+def test_a_full_training_split_loses_the_heldout_digits(tmp_path):
+    """Held-out digits come from MNIST's training split: a 60k source must not train on them."""
+    heldout = heldout_digits()
+    others = np.random.default_rng(0).integers(0, 255, (4, 28, 28), dtype=np.uint8)
+    images = np.concatenate([others[:2], heldout.images[[0, 2500]], others[2:]])
+    labels = np.array([1, 2, heldout.labels[0], heldout.labels[2500], 3, 4], np.uint8)
+    count = len(images).to_bytes(4, "big")
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(
+        b"\x00\x00\x08\x03" + count + (28).to_bytes(4, "big") * 2 + images.tobytes()
+    )
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + count + labels.tobytes())
+    train = load_mnist_arrays(tmp_path)["train"]
+    np.testing.assert_array_equal(train.images, others)
+    np.testing.assert_array_equal(train.labels, [1, 2, 3, 4])
+    assert "minus held-out" in train.source

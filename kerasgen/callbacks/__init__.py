@@ -1,5 +1,6 @@
 """Keras callbacks shared by every model family."""
 
+from kerasgen.callbacks.sample_quality import SampleQuality
 from kerasgen.callbacks.tensorboard import GenerativeTensorBoard
 
-__all__ = ["GenerativeTensorBoard"]
+__all__ = ["GenerativeTensorBoard", "SampleQuality"]

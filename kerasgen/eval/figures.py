@@ -21,7 +21,8 @@ def model_figures(
 
     - ``samples``: ``model.sample(num_samples, seed=seed)`` (the same noise every call);
     - ``reconstructions``: up to 16 reference images above ``model.reconstruct`` of them;
-    - ``latent_scatter`` / ``latent_manifold``: post 4's figures, for 2-d latents;
+    - ``latent_manifold``: post 4's decoded grid, for 2-d latents;
+    - ``latent_scatter``: codes of the reference images (first two dimensions), for encoders;
     - ``samples_by_class``: ten samples of each class, for models with ``class_means``;
     - ``cluster_centres``: the centres of a clustering model, as images.
     """
@@ -35,9 +36,10 @@ def model_figures(
         )
     if getattr(model, "latent_dim", None) == 2 and hasattr(model, "decode"):
         figures["latent_manifold"] = manifold_grid(model.decode)
-        if reference_images is not None and hasattr(model, "encode"):
-            mu, _ = model.encode(np.asarray(reference_images))
-            figures["latent_scatter"] = latent_scatter(mu, reference_labels)
+    if getattr(model, "latent_dim", 0) >= 2 and reference_images is not None and hasattr(model, "encode"):
+        codes = model.encode(np.asarray(reference_images))
+        codes = codes[0] if isinstance(codes, tuple) else codes  # (μ, log σ²) of a VAE
+        figures["latent_scatter"] = latent_scatter(codes[:, :2], reference_labels)
     if hasattr(model, "class_means") and hasattr(model, "sample"):
         labels = np.repeat(np.arange(model.num_classes), 10)
         figures["samples_by_class"] = image_grid(

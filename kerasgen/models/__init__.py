@@ -1,5 +1,7 @@
 """Model families; each subpackage holds one family's ``keras.Model`` subclasses."""
 
+from kerasgen.models.adversarial import AAE, ALI, GAN, WGANGP, VIRegularizedGAN
+from kerasgen.models.classifier import DigitClassifier, build_digit_features
 from kerasgen.models.em import KMeans
 from kerasgen.models.vae import (
     CVAE,
@@ -11,11 +13,18 @@ from kerasgen.models.vae import (
 )
 
 __all__ = [
+    "AAE",
+    "ALI",
     "CVAE",
+    "GAN",
     "VAE",
+    "WGANGP",
+    "DigitClassifier",
     "KMeans",
+    "VIRegularizedGAN",
     "build_conv_decoder",
     "build_conv_encoder",
+    "build_digit_features",
     "build_mlp_decoder",
     "build_mlp_encoder",
 ]
