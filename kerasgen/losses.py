@@ -14,7 +14,7 @@ from keras import ops
 LOG_2PI = math.log(2.0 * math.pi)
 
 
-def _flat_sum(values):
+def sum_over_features(values):
     """Sum over every axis but the first: ``[B, ...] → [B]``."""
     return ops.sum(ops.reshape(values, (ops.shape(values)[0], -1)), axis=-1)
 
@@ -37,7 +37,7 @@ def bernoulli_nll(x, logits):
     """
     x, logits = ops.cast(x, "float32"), ops.cast(logits, "float32")
     per_pixel = ops.softplus(logits) - x * logits  # = −x log σ(l) − (1−x) log(1−σ(l))
-    return _flat_sum(per_pixel)
+    return sum_over_features(per_pixel)
 
 
 def gaussian_nll(x, mean, log_sigma):
@@ -49,12 +49,17 @@ def gaussian_nll(x, mean, log_sigma):
     x, mean = ops.cast(x, "float32"), ops.cast(mean, "float32")
     log_sigma = ops.cast(log_sigma, "float32")
     per_pixel = 0.5 * ops.square(x - mean) * ops.exp(-2.0 * log_sigma) + log_sigma + 0.5 * LOG_2PI
-    return _flat_sum(per_pixel + ops.zeros_like(x))
+    return sum_over_features(per_pixel + ops.zeros_like(x))
 
 
 def bits_per_dim(nll_nats, num_dims: int, bin_width: float = 1.0):
-    """Nats per example → bits per dimension, ``(nll + D log bin_width) / (D log 2)``."""
-    return (nll_nats + num_dims * math.log(bin_width)) / (num_dims * math.log(2.0))
+    """Continuous NLL (nats per example) → bits per dimension of the discretised data.
+
+    A bin of width ``bin_width`` holds probability ``≈ p(y)·bin_width^D``, so the discrete NLL is
+    ``nll − D log bin_width`` and bits/dim ``(nll − D log bin_width) / (D log 2)``. For 8-bit pixels
+    dequantised into [0, 1), ``bin_width = 1/256``: a uniform density scores exactly 8 bits/dim.
+    """
+    return (nll_nats - num_dims * math.log(bin_width)) / (num_dims * math.log(2.0))
 
 
 GRADIENT_PENALTIES = ("two_sided_sq", "one_sided_hinge")
@@ -63,7 +68,7 @@ GRADIENT_PENALTIES = ("two_sided_sq", "one_sided_hinge")
 def gradient_norm(gradients, eps: float = 1e-9):
     """``sqrt(Σ g² + ε)`` over every non-batch axis of ``gradients [B, ...]`` → ``[B]``."""
     gradients = ops.cast(gradients, "float32")
-    return ops.sqrt(_flat_sum(ops.square(gradients)) + eps)
+    return ops.sqrt(sum_over_features(ops.square(gradients)) + eps)
 
 
 def gradient_penalty_from_norm(norm, mode: str = "two_sided_sq"):

@@ -1,4 +1,4 @@
-"""Reusable Keras layers shared by the model families."""
+"""Reusable Keras layers shared by the model families (flow layers: ``kerasgen.layers.flow``)."""
 
 from kerasgen.layers.class_prior_mean import ClassPriorMean
 from kerasgen.layers.likelihoods import (

@@ -3,6 +3,7 @@
 from kerasgen.models.adversarial import AAE, ALI, GAN, WGANGP, VIRegularizedGAN
 from kerasgen.models.classifier import DigitClassifier, build_digit_features
 from kerasgen.models.em import KMeans
+from kerasgen.models.flows import NICE, Glow
 from kerasgen.models.vae import (
     CVAE,
     VAE,
@@ -17,9 +18,11 @@ __all__ = [
     "ALI",
     "CVAE",
     "GAN",
+    "NICE",
     "VAE",
     "WGANGP",
     "DigitClassifier",
+    "Glow",
     "KMeans",
     "VIRegularizedGAN",
     "build_conv_decoder",

@@ -1,0 +1,106 @@
+"""NICE and Glow: the harness, exact likelihood bookkeeping and sampling (post 8)."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from kerasgen.losses import bits_per_dim
+from kerasgen.models.flows import NICE, Glow
+from kerasgen.testing import HarnessTests, ModelSpec
+
+RNG = np.random.default_rng(0)
+IMAGES = (RNG.integers(0, 256, (32, 8, 8, 1)) / 255.0).astype("float32")
+BAD_INPUTS = [
+    ("flat images", np.zeros((4, 64), "float32")),
+    ("uint8 pixels", np.zeros((4, 8, 8, 1), "uint8")),
+]
+
+
+def tiny_glow(seed=0, optimizer=None, paper=False):
+    factory = Glow.paper if paper else Glow.author
+    model = factory(image_shape=(8, 8, 1), levels=2, depth=1, hidden=8, seed=seed)
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(1e-3))
+    return model
+
+
+def tiny_nice(seed=0, optimizer=None):
+    model = NICE(image_shape=(8, 8, 1), couplings=2, hidden=16, depth=1, seed=seed)
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(1e-3))
+    return model
+
+
+def _spec(build):
+    return ModelSpec(
+        build=build,
+        data=IMAGES,
+        call_inputs=IMAGES[:8],
+        bad_inputs=BAD_INPUTS,
+        expected_in_error="(batch, 8, 8, 1)",
+        distributed_build=lambda seed: build(seed, optimizer=keras.optimizers.SGD(1e-3)),
+    )
+
+
+SPECS = {
+    "glow_author": _spec(tiny_glow),
+    "glow_paper": _spec(lambda seed, optimizer=None: tiny_glow(seed, optimizer, paper=True)),
+    "nice": _spec(tiny_nice),
+}
+
+
+class TestFlowHarness(HarnessTests):
+    SPECS = SPECS
+
+
+def test_bits_per_dim_of_a_uniform_density_is_eight():
+    """Density 1 on [0, 1)^D with 8-bit bins (width 1/256): every bin has probability 256^−D."""
+    assert bits_per_dim(0.0, 784, 1.0 / 256.0) == pytest.approx(8.0)
+    assert bits_per_dim(784 * math.log(2.0), 784, 1.0) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("build", [tiny_glow, tiny_nice])
+def test_encode_decode_is_exact_at_bin_centres(build):
+    model = build()
+    model.fit(IMAGES, batch_size=16, epochs=1, verbose=0)
+    centres = (np.round(IMAGES * 255) + 0.5) / 256
+    assert np.abs(model.reconstruct(IMAGES) - centres).max() < 1e-4
+
+
+def test_nll_is_prior_minus_log_det_of_the_dequantised_images():
+    model = tiny_glow()
+    x = IMAGES[:4]
+    y = model.dequantise(x, noise=False)
+    z, log_det = model.flow(y)
+    expected = 0.5 * np.sum(np.asarray(z) ** 2 + math.log(2 * math.pi), axis=1) - np.asarray(log_det)
+    actual = np.asarray(model.negative_log_likelihood_terms(x, noise=False))
+    np.testing.assert_allclose(actual, expected, rtol=1e-5)
+
+
+def test_sampling_at_temperature_zero_is_deterministic():
+    model = tiny_glow()
+    model.fit(IMAGES, batch_size=16, epochs=1, verbose=0)
+    first = model.sample(3, seed=1, temperature=0.0)
+    second = model.sample(3, seed=2, temperature=0.0)
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(model.sample(3, seed=1), model.sample(3, seed=2))
+
+
+def test_paper_glow_initialises_actnorm_on_the_first_batch():
+    model = tiny_glow(paper=True)
+    assert not model.is_initialized()
+    model.fit(IMAGES, batch_size=16, epochs=1, verbose=0)
+    assert model.is_initialized()
+
+
+def test_interpolation_ends_at_the_two_images():
+    model = tiny_glow()
+    path = model.interpolate(IMAGES[0], IMAGES[1], steps=5)
+    centres = (np.round(IMAGES[:2] * 255) + 0.5) / 256
+    assert path.shape == (5, 8, 8, 1)
+    np.testing.assert_allclose(path[[0, -1]], centres, atol=1e-4)
+
+
+def test_glow_refuses_sizes_it_cannot_squeeze():
+    with pytest.raises(ValueError, match="divisible by 8"):
+        Glow(image_shape=(28, 28, 1), levels=3)
