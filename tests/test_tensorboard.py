@@ -310,3 +310,22 @@ def test_images_for_latent_dim_not_two_draws_no_latent_images(tmp_path):
     assert images["samples"].shape == (2 * 29 + 1, 2 * 29 + 1, 1)
     # All 4 reference images (up to 16 are shown) above their 4 reconstructions.
     assert images["reconstructions"].shape == (2 * 29 + 1, 4 * 29 + 1, 1)
+
+
+def test_adversarial_models_log_every_term_samples_and_codes(tmp_path):
+    """An AAE logs each loss term and D's means, a fixed-noise sample grid, reconstructions and codes."""
+    import keras
+
+    from tests.models.test_adversarial import tiny_aae
+
+    x = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32")
+    model = tiny_aae()
+    callback = GenerativeTensorBoard(str(tmp_path), reference=(x[:16], np.arange(16) % 10))
+    model.fit(x, validation_data=(x,), batch_size=16, epochs=2, verbose=0, callbacks=[callback])
+    scalars, images = read_events(tmp_path / "train")
+    for term in ("d_loss", "ae_loss", "e_adv", "rec", "d_prior", "d_code"):
+        assert f"epoch_{term}" in scalars and len(scalars[f"epoch_{term}"]) == 2, sorted(scalars)
+    assert {"samples", "reconstructions", "latent_scatter"} <= set(images)
+    first, second = (images["samples"][step][2] for step in (0, 1))
+    assert first != second  # the same noise, a generator that has changed
+    assert isinstance(model.g_optimizer, keras.optimizers.Optimizer)

@@ -9,7 +9,7 @@ import numpy as np
 from keras import ops
 
 from kerasgen.batching import map_batches
-from kerasgen.losses import _flat_sum
+from kerasgen.losses import sum_over_features
 from kerasgen.models.adversarial.adversarial_model import AdversarialModel, bce_with_logits, mean_probability
 
 
@@ -72,7 +72,8 @@ class AAE(AdversarialModel):
         codes = self.encoder(real, training=training)
         reconstruction = self.generator(codes, training=training)
         e_adv = ops.mean(bce_with_logits(self.discriminator(codes, training=training), 1))
-        rec = ops.mean(_flat_sum(ops.square(ops.cast(real, "float32") - ops.cast(reconstruction, "float32"))))
+        error = ops.cast(real, "float32") - ops.cast(reconstruction, "float32")
+        rec = ops.mean(sum_over_features(ops.square(error)))
         return {"ae_loss": e_adv + self.reconstruction_weight * rec, "e_adv": e_adv, "rec": rec}
 
     def call(self, inputs, training=False):

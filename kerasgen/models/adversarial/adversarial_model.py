@@ -55,6 +55,7 @@ class AdversarialModel(SavedSeedState, keras.Model):
     metric_names: ClassVar[tuple[str, ...]] = ("d_loss", "g_loss")
     d_objective: ClassVar[str] = "d_loss"
     g_objective: ClassVar[str] = "g_loss"
+    nested_models: ClassVar[tuple[str, ...]] = ("generator", "discriminator")  # config keys of sub-models
 
     def __init__(
         self,
@@ -137,8 +138,6 @@ class AdversarialModel(SavedSeedState, keras.Model):
             }
         )
         return config
-
-    nested_models: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
 
     @classmethod
     def from_config(cls, config):

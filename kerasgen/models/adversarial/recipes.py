@@ -146,7 +146,7 @@ def build_vigan_mnist(seed: int = 0, data_dir=None, limit=None) -> VIRegularized
 def build_wgan_gp_mnist(seed: int = 0, data_dir=None, limit=None) -> WGANGP:
     del data_dir, limit
     return WGANGP(
-        build_mlp_generator(latent_dim=64, hidden_units=(256, 512, 1024), init_scale=None),
+        build_dcgan_generator(latent_dim=64, filters=32, seed=seed),
         build_mlp_critic(hidden_units=(512, 256), init_scale=None),
         penalty="two_sided_sq",
         critic_steps=5,
@@ -192,7 +192,7 @@ register(
         optimizer=_adam(2e-4),
         datasets=_datasets(),
         evaluate=_quality,
-        epochs=25,
+        epochs=50,
         batch_size=64,
         **_COMMON,
     )
@@ -206,7 +206,7 @@ register(
         optimizer=_adam(2e-4),
         datasets=_datasets(),
         evaluate=_quality,
-        epochs=25,
+        epochs=50,
         batch_size=64,
         **_COMMON,
     )
@@ -215,7 +215,7 @@ register(
 register(
     Recipe(
         name="wgan_gp_mnist",
-        description="Post 3's WGAN-GP, wider MLPs (critic 512-256, G 64-256-512-1024), 5 critic steps.",
+        description="Post 3's WGAN-GP: MLP critic 784-512-256-1, DCGAN generator (z 64, 64/32 filters).",
         build=build_wgan_gp_mnist,
         optimizer=_adam(1e-4, beta_2=0.9),
         datasets=_datasets(repeat=5),
@@ -228,7 +228,10 @@ register(
             "5 critic slices of 64 (fresh real digits each critic step) and one generator step of 64; "
             "an epoch is 5 passes over the 9k training digits (140 generator steps). Penalty: the "
             "standard two-sided (‖∇‖ − 1)² with λ = 10 (post 3's MNIST code uses the one-sided hinge; "
-            "both are options of WGANGP)."
+            "both are options of WGANGP). The critic is an MLP as in post 3 (a conv critic's "
+            "double back-propagation is about 10× slower on CPU); a first run with post 3's MLP "
+            "generator widened to 64-256-512-1024-784 reached classifier score 8.8 and MNIST-FD 90 "
+            "after 84 epochs, so the generator here is a small DCGAN one."
         ),
         **_COMMON,
     )
