@@ -77,6 +77,7 @@ def _load_families() -> None:
     import kerasgen.models.adversarial.recipes  # registers posts 3 and 7
     import kerasgen.models.classifier.recipes  # registers the digit yardstick
     import kerasgen.models.em.recipes  # registers post 2's family
+    import kerasgen.models.flows.recipes  # registers post 8's family
     import kerasgen.models.vae.recipes  # noqa: F401  (registers the VAE family)
 
 

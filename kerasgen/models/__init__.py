@@ -3,7 +3,7 @@
 from kerasgen.models.adversarial import AAE, ALI, GAN, WGANGP, VIRegularizedGAN
 from kerasgen.models.classifier import DigitClassifier, build_digit_features
 from kerasgen.models.em import KMeans
-from kerasgen.models.flows import NICE, Glow
+from kerasgen.models.flows import FVAE, NICE, Glow
 from kerasgen.models.vae import (
     CVAE,
     VAE,
@@ -17,6 +17,7 @@ __all__ = [
     "AAE",
     "ALI",
     "CVAE",
+    "FVAE",
     "GAN",
     "NICE",
     "VAE",

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kerasgen.losses import bits_per_dim
-from kerasgen.models.flows import NICE, Glow
+from kerasgen.models.flows import FVAE, NICE, Glow, build_fvae_decoder, build_fvae_encoder
 from kerasgen.testing import HarnessTests, ModelSpec
 
 RNG = np.random.default_rng(0)
@@ -31,14 +31,27 @@ def tiny_nice(seed=0, optimizer=None):
     return model
 
 
-def _spec(build):
+def tiny_fvae(seed=0, optimizer=None, batch_norm=True):
+    model = FVAE(
+        build_fvae_encoder((8, 8, 1), blocks=1, batch_norm=batch_norm),
+        build_fvae_decoder((4, 4, 4), blocks=1, batch_norm=batch_norm),
+        flow_levels=1,
+        flow_depth=1,
+        flow_hidden=8,
+        seed=seed,
+    )
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(1e-3))
+    return model
+
+
+def _spec(build, distributed=None):
     return ModelSpec(
         build=build,
         data=IMAGES,
         call_inputs=IMAGES[:8],
         bad_inputs=BAD_INPUTS,
         expected_in_error="(batch, 8, 8, 1)",
-        distributed_build=lambda seed: build(seed, optimizer=keras.optimizers.SGD(1e-3)),
+        distributed_build=lambda seed: (distributed or build)(seed, optimizer=keras.optimizers.SGD(1e-3)),
     )
 
 
@@ -46,6 +59,10 @@ SPECS = {
     "glow_author": _spec(tiny_glow),
     "glow_paper": _spec(lambda seed, optimizer=None: tiny_glow(seed, optimizer, paper=True)),
     "nice": _spec(tiny_nice),
+    # batch norm normalises each replica's half batch: the two-replica check runs without it
+    "fvae": _spec(
+        tiny_fvae, distributed=lambda seed, optimizer: tiny_fvae(seed, optimizer, batch_norm=False)
+    ),
 }
 
 
@@ -104,3 +121,23 @@ def test_interpolation_ends_at_the_two_images():
 def test_glow_refuses_sizes_it_cannot_squeeze():
     with pytest.raises(ValueError, match="divisible by 8"):
         Glow(image_shape=(28, 28, 1), levels=3)
+
+
+def test_fvae_loss_is_the_sum_of_its_terms_and_a_bound_with_every_constant():
+    """loss = recon + prior − logdet + entropy, with σ₁ = σ₂ = 1 at the start and E = identity-like."""
+    model = tiny_fvae()
+    terms = model._terms(IMAGES[:4], noise=False)
+    assert model.sigmas() == (1.0, 1.0)
+    entropy = terms["loss"] - (terms["recon"] + terms["prior"] - terms["logdet"])
+    # −D log σ₁ − ½‖u‖² − (D/2) log 2π with σ₁ = 1: the negative log-density of u, below 0 on average
+    assert np.all(np.asarray(entropy) < 0)
+    assert np.asarray(terms["loss"]).shape == (4,)
+
+
+def test_fvae_refuses_an_encoder_that_changes_the_size():
+    with pytest.raises(ValueError, match="keeps the size"):
+        FVAE(
+            build_fvae_encoder((8, 8, 1), blocks=1),
+            build_fvae_decoder((4, 4, 4), blocks=1),
+            image_shape=(8, 8, 2),
+        )

@@ -7,6 +7,7 @@ from kerasgen.layers.flow.flow_layer import FlowLayer
 from kerasgen.layers.flow.flow_step import FlowStep
 from kerasgen.layers.flow.invertible_conv import InvertibleConv1x1
 from kerasgen.layers.flow.multiscale_flow import MultiScaleFlow
+from kerasgen.layers.flow.residual_block import ResidualConvBlock
 from kerasgen.layers.flow.split_prior import SplitPrior
 from kerasgen.layers.flow.squeeze import Squeeze2D, Unsqueeze2D
 
@@ -18,6 +19,7 @@ __all__ = [
     "FlowStep",
     "InvertibleConv1x1",
     "MultiScaleFlow",
+    "ResidualConvBlock",
     "SplitPrior",
     "Squeeze2D",
     "Unsqueeze2D",

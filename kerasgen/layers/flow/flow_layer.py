@@ -36,5 +36,5 @@ class FlowLayer(keras.layers.Layer):
     def call(self, x, inverse: bool = False, training: bool = False):
         return self.inverse(x) if inverse else self.forward(x, training=training)
 
-    def compute_output_shape(self, input_shape, inverse=False):
+    def compute_output_shape(self, input_shape):
         return input_shape, (input_shape[0],)

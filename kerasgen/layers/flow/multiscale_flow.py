@@ -104,7 +104,8 @@ class MultiScaleFlow(FlowLayer):
 
     def inverse(self, z):
         batch = ops.shape(z)[0]
-        pieces = ops.split(z, np.cumsum(self.latent_sizes)[:-1].tolist(), axis=-1)
+        boundaries = np.cumsum(self.latent_sizes)[:-1].tolist()
+        pieces = ops.split(z, boundaries, axis=-1) if boundaries else [z]
         pieces = [ops.reshape(p, (batch, *s)) for p, s in zip(pieces, self.latent_shapes, strict=True)]
         x, total = self.final_actnorm.inverse(pieces[-1])
         for level in reversed(range(self.levels)):
@@ -117,9 +118,7 @@ class MultiScaleFlow(FlowLayer):
             x = unsqueeze2d(x)
         return x, total
 
-    def compute_output_shape(self, input_shape, inverse=False):
-        if inverse:
-            return (input_shape[0], *self.event_shape), (input_shape[0],)
+    def compute_output_shape(self, input_shape):
         return (input_shape[0], int(np.prod(input_shape[1:]))), (input_shape[0],)
 
     def get_config(self):

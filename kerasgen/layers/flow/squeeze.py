@@ -40,11 +40,10 @@ class Squeeze2D(FlowLayer):
     def inverse(self, y):
         return unsqueeze2d(y, self.factor), per_example(0.0, ops.shape(y)[0])
 
-    def compute_output_shape(self, input_shape, inverse=False):
+    def compute_output_shape(self, input_shape):
         b, h, w, c = input_shape
         f = self.factor
-        shape = (b, h * f, w * f, c // (f * f)) if inverse else (b, h // f, w // f, c * f * f)
-        return shape, (b,)
+        return (b, h // f, w // f, c * f * f), (b,)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
@@ -60,5 +59,7 @@ class Unsqueeze2D(Squeeze2D):
     def inverse(self, y):
         return super().forward(y)
 
-    def compute_output_shape(self, input_shape, inverse=False):
-        return super().compute_output_shape(input_shape, not inverse)
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        f = self.factor
+        return (b, h * f, w * f, c // (f * f)), (b,)

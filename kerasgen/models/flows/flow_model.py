@@ -54,11 +54,15 @@ class FlowModel(SavedSeedState, keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed, name="dequantisation_seed")
         self.trackers = [keras.metrics.Mean(name=name) for name in self.metric_names]
         self.flow = self.build_flow()
-        self.flow.build((None, *self.image_shape))
+        self.create_state()
         self.built = True
 
     def build_flow(self):
+        """The bijection ``images → flat codes`` (a built ``FlowLayer``)."""
         raise NotImplementedError
+
+    def create_state(self) -> None:
+        """Subclasses add their own weights here (the model is locked once built)."""
 
     @property
     def metrics(self):

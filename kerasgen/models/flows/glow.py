@@ -69,7 +69,7 @@ class Glow(FlowModel):
         return cls(additive=False, mixing="conv1x1", data_init=True, **kwargs)
 
     def build_flow(self) -> MultiScaleFlow:
-        return MultiScaleFlow(
+        flow = MultiScaleFlow(
             self.levels,
             self.depth,
             self.hidden,
@@ -79,6 +79,8 @@ class Glow(FlowModel):
             self.flow_seed,
             name="flow",
         )
+        flow.build((None, *self.image_shape))
+        return flow
 
     def initialize(self, x) -> None:
         """Data-dependent ActNorm initialisation on a batch of images (eager; once)."""

@@ -78,7 +78,9 @@ class NICE(FlowModel):
         super().__init__(image_shape, **kwargs)
 
     def build_flow(self) -> CouplingStack:
-        return CouplingStack(self.couplings, self.hidden, self.depth, name="flow")
+        flow = CouplingStack(self.couplings, self.hidden, self.depth, name="flow")
+        flow.build((None, *self.image_shape))
+        return flow
 
     def get_config(self) -> dict:
         return {
