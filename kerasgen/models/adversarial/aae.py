@@ -10,11 +10,16 @@ from keras import ops
 
 from kerasgen.batching import map_batches
 from kerasgen.losses import sum_over_features
-from kerasgen.models.adversarial.adversarial_model import AdversarialModel, bce_with_logits, mean_probability
+from kerasgen.models.adversarial.adversarial_model import (
+    AdversarialModel,
+    Autoencoding,
+    bce_with_logits,
+    mean_probability,
+)
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class AAE(AdversarialModel):
+class AAE(Autoencoding, AdversarialModel):
     """Adversarial autoencoder (Makhzani et al. 2016) as post 7 derives it (x and z swapped).
 
     The encoder is deterministic, ``p(z|x) = δ(z − E(x))``; the prior is ``q(z) = N(0, I)``; the
@@ -42,7 +47,7 @@ class AAE(AdversarialModel):
 
     metric_names: ClassVar[tuple[str, ...]] = ("d_loss", "ae_loss", "e_adv", "rec", "d_prior", "d_code")
     g_objective: ClassVar[str] = "ae_loss"
-    nested_models: ClassVar[tuple[str, ...]] = ("encoder", "decoder", "discriminator")
+    nested_objects: ClassVar[tuple[str, ...]] = ("encoder", "decoder", "discriminator")
 
     def __init__(self, encoder, decoder, discriminator, reconstruction_weight: float = 1.0, **kwargs):
         super().__init__(decoder, discriminator, **kwargs)
@@ -84,17 +89,7 @@ class AAE(AdversarialModel):
         """Codes ``E(x)`` as numpy ``[N, latent_dim]``."""
         return map_batches(self.encoder, self._check_images(x), batch_size)
 
-    def decode(self, z) -> np.ndarray:
-        """Images ``G(z)`` for codes ``z [N, latent_dim]``."""
-        return self.generate(z)
-
-    def reconstruct(self, x) -> np.ndarray:
-        """``G(E(x))`` as numpy ``[N, H, W, C]``."""
-        return self.decode(self.encode(x))
-
     def get_config(self) -> dict:
         config = super().get_config()
-        config["encoder"] = keras.saving.serialize_keras_object(self.encoder)
-        config["decoder"] = config.pop("generator")
         config["reconstruction_weight"] = self.reconstruction_weight
         return config

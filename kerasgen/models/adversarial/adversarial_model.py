@@ -12,13 +12,14 @@ from keras import ops
 
 from kerasgen.batching import map_batches
 from kerasgen.random import SavedSeedState, global_batch_noise
+from kerasgen.saving import NestedConfig
 from kerasgen.validation import as_float_tensor
 
 _IMAGE_HINT = "Pass float32 images in [0, 1] (divide uint8 pixels by 255), e.g. kerasgen.data.mnist()."
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
 
-class AdversarialModel(SavedSeedState, keras.Model):
+class AdversarialModel(NestedConfig, SavedSeedState, keras.Model):
     """Base of the adversarial trainers (posts 3 and 7): the learning algorithm, not the networks.
 
     One ``train_step`` consumes one batch of real images and runs
@@ -55,7 +56,7 @@ class AdversarialModel(SavedSeedState, keras.Model):
     metric_names: ClassVar[tuple[str, ...]] = ("d_loss", "g_loss")
     d_objective: ClassVar[str] = "d_loss"
     g_objective: ClassVar[str] = "g_loss"
-    nested_models: ClassVar[tuple[str, ...]] = ("generator", "discriminator")  # config keys of sub-models
+    nested_objects: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
 
     def __init__(
         self,
@@ -129,8 +130,7 @@ class AdversarialModel(SavedSeedState, keras.Model):
         config = super().get_config()
         config.update(
             {
-                "generator": keras.saving.serialize_keras_object(self.generator),
-                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+                **self.nested_config(),
                 "critic_steps": self.critic_steps,
                 "generator_steps": self.generator_steps,
                 "latent_distribution": self.latent_distribution,
@@ -138,13 +138,6 @@ class AdversarialModel(SavedSeedState, keras.Model):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = copy.deepcopy(config)  # deserialisation consumes nested dicts
-        for key in cls.nested_models:
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
     # ------------------------------------------------------------------ noise and inputs
     def _check_images(self, x):
@@ -247,6 +240,18 @@ class AdversarialModel(SavedSeedState, keras.Model):
         else:
             z = keras.random.uniform(shape, -1.0, 1.0, seed=seed)
         return self.generate(z)
+
+
+class Autoencoding:
+    """``decode`` and ``reconstruct`` for adversarial models that also learn an encoder (AAE, ALI)."""
+
+    def decode(self, z) -> np.ndarray:
+        """Images ``G(z)`` for codes ``z [N, latent_dim]``."""
+        return self.generate(z)
+
+    def reconstruct(self, x) -> np.ndarray:
+        """``G(E(x))`` as numpy ``[N, H, W, C]``."""
+        return self.decode(self.encode(x))
 
 
 def bce_with_logits(logits, label: float):

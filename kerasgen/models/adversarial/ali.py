@@ -9,14 +9,19 @@ import numpy as np
 from keras import ops
 
 from kerasgen.batching import map_batches
-from kerasgen.models.adversarial.adversarial_model import AdversarialModel, bce_with_logits, mean_probability
+from kerasgen.models.adversarial.adversarial_model import (
+    AdversarialModel,
+    Autoencoding,
+    bce_with_logits,
+    mean_probability,
+)
 from kerasgen.random import global_batch_normal
 
 GE_LOSSES = ("vi", "minimax", "swapped")
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class ALI(AdversarialModel):
+class ALI(Autoencoding, AdversarialModel):
     """Adversarially learned inference (Dumoulin et al. 2017; BiGAN) with post 7's loss.
 
     Encoder pairs ``(x, E(x))`` are labelled 1, generator pairs ``(G(z), z)`` 0, and
@@ -48,7 +53,7 @@ class ALI(AdversarialModel):
 
     metric_names: ClassVar[tuple[str, ...]] = ("d_loss", "ge_loss", "d_enc", "d_gen", "rec")
     g_objective: ClassVar[str] = "ge_loss"
-    nested_models: ClassVar[tuple[str, ...]] = ("encoder", "generator", "discriminator")
+    nested_objects: ClassVar[tuple[str, ...]] = ("encoder", "generator", "discriminator")
 
     def __init__(self, encoder, generator, discriminator, ge_loss: str = "vi", **kwargs):
         if ge_loss not in GE_LOSSES:
@@ -125,15 +130,7 @@ class ALI(AdversarialModel):
         """Codes ``E(x)`` (the mean for a Gaussian encoder), numpy ``[N, latent_dim]``."""
         return map_batches(lambda b: self._encode(b, sample=False), self._check_images(x), batch_size)
 
-    def decode(self, z) -> np.ndarray:
-        """Images ``G(z)`` for codes ``z [N, latent_dim]``."""
-        return self.generate(z)
-
-    def reconstruct(self, x) -> np.ndarray:
-        """``G(E(x))`` as numpy ``[N, H, W, C]``."""
-        return self.decode(self.encode(x))
-
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update({"encoder": keras.saving.serialize_keras_object(self.encoder), "ge_loss": self.ge_loss})
+        config["ge_loss"] = self.ge_loss
         return config

@@ -61,7 +61,7 @@ def _heldout(quick: bool, with_labels: bool = False):
     return as_numpy(heldout, with_labels=with_labels)
 
 
-def _quality(model, data_dir, quick):
+def _quality(model, data_dir=None, quick=False):
     """MNIST-FD, classifier score and class histogram of 5,000 samples (500 quick) vs held-out."""
     from kerasgen.metrics import SampleScorer
 
@@ -180,37 +180,35 @@ _COMMON = {
     "reference": _reference,
     "callbacks": _sample_quality,
     "monitor": "sample_fd",
-    "headline": "mnist_fd",
+    "headline": "classifier_score",
     "data": GAN_SPLIT,
 }
 
-register(
-    Recipe(
-        name="dcgan_mnist",
-        description="DCGAN (conv 32/64 with batch norm, z 100), non-saturating loss, Adam 2e-4 β1 .5.",
-        build=build_dcgan_mnist,
-        optimizer=_adam(2e-4),
-        datasets=_datasets(),
-        evaluate=_quality,
-        epochs=50,
-        batch_size=64,
-        **_COMMON,
+for name, description, build in (
+    (
+        "dcgan_mnist",
+        "DCGAN (conv 32/64 with batch norm, z 100), non-saturating loss, Adam 2e-4 β1 .5.",
+        build_dcgan_mnist,
+    ),
+    (
+        "vigan_mnist",
+        "Post 7's regularised GAN: dcgan_mnist's nets, λ = 5, one anchor then 2 G steps.",
+        build_vigan_mnist,
+    ),
+):
+    register(
+        Recipe(
+            name=name,
+            description=description,
+            build=build,
+            optimizer=_adam(2e-4),
+            datasets=_datasets(),
+            evaluate=_quality,
+            epochs=50,
+            batch_size=64,
+            **_COMMON,
+        )
     )
-)
-
-register(
-    Recipe(
-        name="vigan_mnist",
-        description="Post 7's regularised GAN: dcgan_mnist's nets, λ = 5, one anchor then 2 G steps.",
-        build=build_vigan_mnist,
-        optimizer=_adam(2e-4),
-        datasets=_datasets(),
-        evaluate=_quality,
-        epochs=50,
-        batch_size=64,
-        **_COMMON,
-    )
-)
 
 register(
     Recipe(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+from typing import ClassVar
 
 import keras
 import numpy as np
@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from kerasgen.batching import map_batches
+from kerasgen.saving import NestedConfig
 from kerasgen.validation import as_float_tensor, as_label_tensor
 
 _IMAGE_HINT = "Pass float32 images in [0, 1] (divide uint8 pixels by 255), e.g. kerasgen.data.mnist()."
@@ -39,7 +40,7 @@ def build_digit_features(
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class DigitClassifier(keras.Model):
+class DigitClassifier(NestedConfig, keras.Model):
     """Softmax classifier on top of a feature network, trained on mean cross-entropy.
 
     ``loss = −(1/B) Σ_b log p(y_b | x_b)``; dropout sits between the features and the logits,
@@ -57,6 +58,8 @@ class DigitClassifier(keras.Model):
         >>> classifier.compile(optimizer="adam")
         >>> classifier.fit(kerasgen.data.mnist("train", with_labels=True), epochs=20)
     """
+
+    nested_objects: ClassVar[tuple[str, ...]] = ("feature_network",)
 
     def __init__(self, feature_network: keras.Model, num_classes: int = 10, dropout: float = 0.3, **kwargs):
         super().__init__(**kwargs)
@@ -138,15 +141,9 @@ class DigitClassifier(keras.Model):
         config = super().get_config()
         config.update(
             {
-                "feature_network": keras.saving.serialize_keras_object(self.feature_network),
+                **self.nested_config(),
                 "num_classes": self.num_classes,
                 "dropout": self.dropout,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = copy.deepcopy(config)
-        config["feature_network"] = keras.saving.deserialize_keras_object(config["feature_network"])
-        return cls(**config)

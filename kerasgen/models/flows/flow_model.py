@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import ClassVar
 
@@ -14,6 +13,7 @@ from keras import ops
 from kerasgen.batching import map_batches
 from kerasgen.losses import bits_per_dim
 from kerasgen.random import SavedSeedState, global_batch_noise
+from kerasgen.saving import NestedConfig
 from kerasgen.validation import as_float_tensor
 
 _IMAGE_HINT = "Pass float32 images in [0, 1] (divide uint8 pixels by 255), e.g. kerasgen.data.mnist()."
@@ -21,7 +21,7 @@ LOG_2PI = math.log(2.0 * math.pi)
 PRIORS = ("gaussian", "logistic")
 
 
-class FlowModel(SavedSeedState, keras.Model):
+class FlowModel(NestedConfig, SavedSeedState, keras.Model):
     """Exact-likelihood training of ``self.flow`` (a ``FlowLayer`` from images to flat codes).
 
     Images ``x`` in [0, 1] hold 8-bit grey levels ``k = round(255 x)``; they are dequantised with
@@ -165,7 +165,3 @@ class FlowModel(SavedSeedState, keras.Model):
             "prior": self.prior,
             "seed": self.seed,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**copy.deepcopy(config))

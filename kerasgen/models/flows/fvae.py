@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import ClassVar
 
@@ -66,6 +65,7 @@ class FVAE(FlowModel):
     """
 
     metric_names: ClassVar[tuple[str, ...]] = ("loss", "bpd", "recon", "prior", "logdet")
+    nested_objects: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
 
     def __init__(
         self,
@@ -166,18 +166,10 @@ class FVAE(FlowModel):
         config = super().get_config()
         config.update(
             {
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder),
+                **self.nested_config(),
                 "flow_levels": self.flow_levels,
                 "flow_depth": self.flow_depth,
                 "flow_hidden": self.flow_hidden,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = copy.deepcopy(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
-        return cls(**config)

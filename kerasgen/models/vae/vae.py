@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+from typing import ClassVar
 
 import keras
 import numpy as np
@@ -12,13 +12,14 @@ from keras import ops
 from kerasgen.distributions import diagonal_normal
 from kerasgen.layers import Reparameterize, get_likelihood
 from kerasgen.losses import gaussian_kl
+from kerasgen.saving import NestedConfig
 from kerasgen.validation import as_float_tensor
 
 _IMAGE_HINT = "Pass float32 images in [0, 1] (divide uint8 pixels by 255), e.g. kerasgen.data.mnist()."
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class VAE(keras.Model):
+class VAE(NestedConfig, keras.Model):
     """Variational autoencoder trained on the negative ELBO (post 4; post 5's derivation).
 
     Per example, summed over pixels and latent dimensions, then averaged over the batch::
@@ -48,6 +49,8 @@ class VAE(keras.Model):
 
     Reference: Su Jianlin, 变分自编码器(一)(二), kexue.fm 2018; Kingma & Welling, 2014.
     """
+
+    nested_objects: ClassVar[tuple[str, ...]] = ("encoder", "decoder", "likelihood")
 
     def __init__(
         self,
@@ -248,19 +251,10 @@ class VAE(keras.Model):
         config = super().get_config()
         config.update(
             {
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder),
-                "likelihood": keras.saving.serialize_keras_object(self.likelihood),
+                **self.nested_config(),
                 "likelihood_sigma": self.likelihood_sigma,
                 "kl_weight": self.kl_weight,
                 "seed": self.seed,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = copy.deepcopy(config)  # deserialisation consumes nested dicts
-        for key in ("encoder", "decoder", "likelihood"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
