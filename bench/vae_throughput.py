@@ -31,9 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import argparse
 import json
 import platform
-import resource
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any
@@ -41,9 +39,16 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from bench_common import (
+    IMAGE_SHAPE,
+    EpochTimer,
+    current_rss_mib,
+    make_data,
+    peak_rss_mib,
+    run_marked_subprocess,
+)
 from keras import layers, ops
 
-IMAGE_SHAPE = (28, 28, 1)
 MODELS = ("ours", "reference")
 RESULT_MARKER = "VAE_BENCH_RESULT "
 # Post 4's MLP VAE, and the conv VAE without a dense hidden layer in the encoder.
@@ -169,26 +174,6 @@ def build(name: str, arch: str, seed: int, jit_compile: bool | str) -> keras.Mod
 
 
 # --------------------------------------------------------------------------------- measuring
-class EpochTimer(keras.callbacks.Callback):
-    """Wall time of each epoch (begin → end callbacks) and the last epoch's logs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self.last_logs: dict[str, float] = {}
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.seconds.append(time.perf_counter() - self._start)
-        self.last_logs = {key: float(value) for key, value in (logs or {}).items()}
-
-
-def make_data(examples: int, seed: int) -> np.ndarray:
-    """Synthetic float32 images uniform in [0, 1], shaped ``[examples, 28, 28, 1]``."""
-    return np.random.default_rng(seed).random((examples, *IMAGE_SHAPE), dtype=np.float32)
 
 
 def train(
@@ -206,38 +191,6 @@ def train(
             dataset = dataset.map(lambda images: (images, images))
         model.fit(dataset.prefetch(tf.data.AUTOTUNE), **common)
     return timer
-
-
-def _proc_status_mib(field: str) -> float | None:
-    """``field`` (e.g. ``VmHWM``) of ``/proc/self/status`` in MiB, or None off Linux."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024  # reported in kB
-    except OSError:
-        pass
-    return None
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far, in MiB.
-
-    ``VmHWM`` where ``/proc`` exists: ``ru_maxrss`` of a child started by fork + exec also holds
-    the *parent's* peak (Linux carries it over at exec), which would hide the child's own peak.
-    Elsewhere ``ru_maxrss`` (KiB on Linux, bytes on macOS).
-    """
-    peak = _proc_status_mib("VmHWM")
-    if peak is not None:
-        return peak
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return maxrss / 2**20 if sys.platform == "darwin" else maxrss / 1024
-
-
-def current_rss_mib() -> float:
-    """Current resident set size in MiB (``VmRSS``; the peak so far where ``/proc`` is missing)."""
-    current = _proc_status_mib("VmRSS")
-    return peak_rss_mib() if current is None else current
 
 
 def check_equivalence(arch: str, seed: int, x: np.ndarray) -> dict[str, float]:
@@ -348,12 +301,7 @@ def measure_memory(args: argparse.Namespace, name: str) -> dict[str, Any]:
         "--input", args.input,
         "--seed", str(args.seed),
     ]  # fmt: skip
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    for line in reversed(completed.stdout.splitlines()):
-        if line.startswith(RESULT_MARKER):
-            return json.loads(line[len(RESULT_MARKER) :])
-    tail = completed.stderr[-3000:]
-    raise RuntimeError(f"--only {name} subprocess failed (exit {completed.returncode}):\n{tail}")
+    return run_marked_subprocess(command, RESULT_MARKER, name)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
