@@ -75,3 +75,24 @@ def test_scorer_and_callback_add_sample_figures_to_the_logs():
     assert first == second  # fixed noise: the same samples every evaluation
     with pytest.raises(ValueError, match="N ≥ 2"):
         scorer.score(real[:1])
+
+
+def test_latent_moments_measure_the_gap_to_the_prior():
+    from kerasgen.callbacks import LatentMoments
+
+    class Encoder(keras.Model):
+        shift = 0.0
+
+        def encode(self, x):
+            codes = np.random.default_rng(0).normal(size=(len(x), 4))
+            return codes + self.shift
+
+    callback = LatentMoments(np.zeros((5000, 28, 28, 1), "float32"))
+    model = Encoder()
+    callback.set_model(model)
+    logs = {}
+    callback.on_epoch_end(0, logs)
+    assert logs["posterior_gap"] < 1 and logs["code_mean_max"] < 0.1
+    model.shift = 0.3
+    callback.on_epoch_end(1, logs)
+    assert logs["code_mean_max"] == pytest.approx(0.3, abs=0.05) and logs["posterior_gap"] > 1

@@ -1,6 +1,7 @@
 """Keras callbacks shared by every model family."""
 
+from kerasgen.callbacks.latent_moments import LatentMoments
 from kerasgen.callbacks.sample_quality import SampleQuality
 from kerasgen.callbacks.tensorboard import GenerativeTensorBoard
 
-__all__ = ["GenerativeTensorBoard", "SampleQuality"]
+__all__ = ["GenerativeTensorBoard", "LatentMoments", "SampleQuality"]

@@ -400,3 +400,15 @@ def test_recipe_trains_one_epoch_and_evaluates(name, tmp_path, mnist_dir):
     metrics = recipes.get(name).evaluate(model, data_dir=mnist_dir, quick=True)
     assert metrics["mnist_fd"] > 0 and 1 <= metrics["classifier_score"] <= 10
     assert metrics["floor"]["real_mnist_fd"] < metrics["mnist_fd"]
+
+
+def test_mixed_precision_wraps_both_optimizers_and_keeps_losses_finite():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = tiny_wgan()
+        assert isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+        history = model.fit(IMAGES, batch_size=16, epochs=2, verbose=0).history
+        assert all(np.isfinite(values).all() for values in history.values())
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
