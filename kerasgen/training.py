@@ -48,6 +48,8 @@ class TrainingState(keras.callbacks.Callback):
         }
         self.state["wall_seconds"] += time.perf_counter() - self._epoch_start
         self.state["epochs_done"] = epoch + 1
+        # An epoch re-run after a kill (see ``train``) replaces its earlier record.
+        self.state["history"] = [h for h in self.state["history"] if h["epoch"] < epoch + 1]
         self.state["history"].append({"epoch": epoch + 1, **logs})
         value = logs.get(self.monitor)
         if value is not None and value < self.state.get("best", math.inf):
@@ -132,8 +134,12 @@ def train(
         data_dir=data_dir, batch_size=batch_size, seed=seed, limit=limit
     )
     best_path = out / "best.weights.h5"
+    # Order matters when a run is killed. Recipe callbacks first, since they may add metrics (sample
+    # quality) that the checkpoint monitors. The state file is written before the backup, so a
+    # kill between the two re-runs an epoch the history already holds, and TrainingState
+    # replaces it; it never skips one.
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(out / "backup"), delete_checkpoint=False),
+        *recipe.callbacks(data_dir=data_dir),
         keras.callbacks.ModelCheckpoint(
             str(best_path),
             monitor=recipe.monitor,
@@ -143,9 +149,8 @@ def train(
             initial_value_threshold=state.get("best"),
         ),
         TrainingState(state_path, state, recipe.monitor),
+        keras.callbacks.BackupAndRestore(str(out / "backup"), delete_checkpoint=False),
     ]
-    # Recipe callbacks may add metrics to the epoch logs (sample quality): they run first.
-    callbacks[1:1] = recipe.callbacks(data_dir=data_dir)
     if logdir:
         reference = recipe.reference(data_dir=data_dir, count=64) if recipe.reference else None
         callbacks.append(GenerativeTensorBoard(logdir, reference=reference))

@@ -302,11 +302,12 @@ def test_images_for_model_with_only_sample(tmp_path):
     assert images["samples"].dtype == np.uint8
 
 
-def test_images_for_latent_dim_not_two_draws_no_latent_images(tmp_path):
+def test_images_for_latent_dim_not_two_scatter_but_no_manifold(tmp_path):
+    """A 3-d latent gets the scatter of its first two code dimensions, but no 2-d manifold grid."""
     reference = np.random.default_rng(1).random((4, 28, 28, 1)).astype("float32")
     callback = GenerativeTensorBoard(str(tmp_path), reference=(reference, np.arange(4)), num_samples=4)
     images = callback.images_for(tiny_vae(latent_dim=3))
-    assert set(images) == {"samples", "reconstructions"}
+    assert set(images) == {"samples", "reconstructions", "latent_scatter"}
     assert images["samples"].shape == (2 * 29 + 1, 2 * 29 + 1, 1)
     # All 4 reference images (up to 16 are shown) above their 4 reconstructions.
     assert images["reconstructions"].shape == (2 * 29 + 1, 4 * 29 + 1, 1)

@@ -287,7 +287,7 @@ register(
         optimizer=_adam(2e-4, d_learning_rate=1e-4),
         datasets=_datasets(),
         evaluate=_evaluate_ali,
-        epochs=60,
+        epochs=120,
         batch_size=64,
         baseline=(
             "Trained with the standard label-swapped ALI loss −log(1 − D(x, E(x))) − log D(G(z), z), "
