@@ -76,7 +76,7 @@ class SampleScorer:
         if reference is None:
             from kerasgen.data import heldout_digits
 
-            reference = heldout_digits().images
+            reference = heldout_digits().images[..., None].astype(np.float32) / 255.0
         self.classifier = classifier
         self.reference_features = classifier.features(np.asarray(reference, np.float32))
 

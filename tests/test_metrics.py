@@ -96,3 +96,12 @@ def test_latent_moments_measure_the_gap_to_the_prior():
     model.shift = 0.3
     callback.on_epoch_end(1, logs)
     assert logs["code_mean_max"] == pytest.approx(0.3, abs=0.05) and logs["posterior_gap"] > 1
+
+
+def test_default_scorer_uses_the_zoo_classifier_and_the_heldout_digits():
+    from kerasgen.data import heldout_digits
+
+    scorer = SampleScorer()
+    real = heldout_digits().images[::25, ..., None].astype("float32") / 255.0  # class-sorted: every 25th
+    scores = scorer.score(real)
+    assert scores["classifier_score"] > 8 and scores["mnist_fd"] < 40  # real digits score near the floor
