@@ -182,13 +182,14 @@ class AdversarialModel(NestedConfig, SavedSeedState, keras.Model):
             loss = optimizer.scale_loss(ops.cast(terms[objective], "float32") / replicas)
         gradients = tape.gradient(loss, variables)
         optimizer.apply(gradients, variables)
-        self._record(terms)
         return terms
 
-    def _record(self, terms: dict) -> None:
+    def _record(self, *step_terms: dict) -> None:
+        """Update each tracker once with its term's mean over the steps (one update per ``train_step``)."""
         for tracker in self.trackers:
-            if tracker.name in terms:
-                tracker.update_state(terms[tracker.name])
+            values = [terms[tracker.name] for terms in step_terms if tracker.name in terms]
+            if values:
+                tracker.update_state(values[0] if len(values) == 1 else ops.mean(ops.stack(values)))
 
     def discriminator_update(self, real) -> dict:
         """One discriminator step on ``real``."""
@@ -199,21 +200,23 @@ class AdversarialModel(NestedConfig, SavedSeedState, keras.Model):
             self.d_objective,
         )
 
-    def generator_update(self, real) -> None:
-        """``generator_steps`` generator steps, each drawing fresh noise."""
-        for _ in range(self.generator_steps):
+    def generator_update(self, real) -> list[dict]:
+        """``generator_steps`` generator steps, each drawing fresh noise; their terms."""
+        return [
             self._update(
                 self.g_optimizer,
                 self.generator_variables,
                 lambda: self.generator_terms(real, training=True),
                 self.g_objective,
             )
+            for _ in range(self.generator_steps)
+        ]
 
     def train_step(self, data):
         batches = self._critic_batches(self._unpack(data))
-        for real in batches:
-            self.discriminator_update(real)
-        self.generator_update(batches[-1])
+        critic_terms = [self.discriminator_update(real) for real in batches]
+        self._record(*critic_terms)
+        self._record(*self.generator_update(batches[-1]))
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):

@@ -114,17 +114,21 @@ class VIRegularizedGAN(GAN):
         z = self.sample_latent(ops.shape(real)[0])
         return self.anchor_terms(z, ops.stop_gradient(self.generator(z, training=training)), training)
 
-    def generator_update(self, real) -> None:
+    def generator_update(self, real) -> list[dict]:
+        step_terms = []
         for _ in range(self.generator_steps // self.steps_per_anchor):
             z = self.sample_latent(ops.shape(real)[0])
             anchor = ops.stop_gradient(self.generator(z, training=True))  # G°(z), before the updates
             for _ in range(self.steps_per_anchor):
-                self._update(
-                    self.g_optimizer,
-                    self.generator_variables,
-                    lambda z=z, anchor=anchor: self.anchor_terms(z, anchor, training=True),
-                    self.g_objective,
+                step_terms.append(
+                    self._update(
+                        self.g_optimizer,
+                        self.generator_variables,
+                        lambda z=z, anchor=anchor: self.anchor_terms(z, anchor, training=True),
+                        self.g_objective,
+                    )
                 )
+        return step_terms
 
     def get_config(self) -> dict:
         config = super().get_config()
