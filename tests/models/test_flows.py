@@ -141,3 +141,15 @@ def test_fvae_refuses_an_encoder_that_changes_the_size():
             build_fvae_decoder((4, 4, 4), blocks=1),
             image_shape=(8, 8, 2),
         )
+
+
+@pytest.mark.parametrize("name", ["nice_mnist", "glow_mnist", "fvae_mnist"])
+def test_recipe_trains_one_epoch_and_evaluates(name, tmp_path, mnist_dir):
+    from kerasgen import recipes
+    from kerasgen.training import train
+
+    model = train(name, tmp_path, epochs=1, batch_size=32, limit=64, data_dir=mnist_dir, verbose=0)
+    metrics = recipes.get(name).evaluate(model, data_dir=mnist_dir, quick=True)
+    assert 0 < metrics["bits_per_dim"] < 16
+    if name != "fvae_mnist":
+        assert metrics["invertibility_max_abs_error"] < 1e-4  # issue #4's bar on held-out digits

@@ -54,7 +54,7 @@ def build_nice_mnist(seed: int = 0, data_dir=None, limit=None) -> NICE:
 
 def build_glow_mnist(seed: int = 0, data_dir=None, limit=None) -> Glow:
     del data_dir, limit
-    return Glow.author(levels=2, depth=8, hidden=64, seed=seed)
+    return Glow.paper(levels=2, depth=8, hidden=64, seed=seed)
 
 
 def build_fvae_mnist(seed: int = 0, data_dir=None, limit=None) -> FVAE:
@@ -92,10 +92,15 @@ register(
 register(
     Recipe(
         name="glow_mnist",
-        description="Glow as the author's glow.py: 2 levels × 8 steps, width 64, additive couplings.",
+        description="Glow as the paper: 2 levels × 8 steps, width 64, affine couplings, LU 1×1 conv.",
         build=build_glow_mnist,
         epochs=100,
-        baseline="Bar from issue #4: held-out bits/dim ≤ 1.5 (Glow's lineage: about 1.05 on the full 60k).",
+        baseline=(
+            "Bar from issue #4: held-out bits/dim ≤ 1.5 (Glow's lineage: about 1.05 on the full 60k). "
+            "Paper rather than author configuration: over the first 3 epochs the author's (additive "
+            "couplings, zero-init ActNorm) reached validation 5.9 bits/dim, the paper's 3.7; additive "
+            "couplings cannot scale the near-constant background, which dominates MNIST's likelihood."
+        ),
         **_COMMON,
     )
 )
