@@ -77,3 +77,15 @@ def run_marked_subprocess(command: list[str], marker: str, name: str) -> dict:
             return json.loads(line[len(marker) :])
     tail = completed.stderr[-3000:]
     raise RuntimeError(f"--only {name} subprocess failed (exit {completed.returncode}):\n{tail}")
+
+
+def report_and_save(results: dict, started: float, json_path: str | None) -> None:
+    """Add the wall time to ``results``, print it, and write ``results`` to ``json_path`` if given."""
+    import json
+
+    results["wall_s"] = time.perf_counter() - started
+    print(f"total wall time {results['wall_s']:.0f} s (excluding start-up)")
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=2)
+        print(f"wrote {json_path}")

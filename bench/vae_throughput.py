@@ -45,6 +45,7 @@ from bench_common import (
     current_rss_mib,
     make_data,
     peak_rss_mib,
+    report_and_save,
     run_marked_subprocess,
 )
 from keras import layers, ops
@@ -411,12 +412,7 @@ def main(argv: list[str] | None = None) -> int:
             memory["ratio_ours_over_reference"] = ratio
             memory["ratio_above_baseline"] = above
             results["memory"] = memory
-    results["wall_s"] = time.perf_counter() - started
-    print(f"total wall time {results['wall_s']:.0f} s (excluding start-up)")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(results, handle, indent=2)
-        print(f"wrote {args.json}")
+    report_and_save(results, started, args.json)
     return 0
 
 

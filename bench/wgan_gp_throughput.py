@@ -46,7 +46,7 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
-from bench_common import EpochTimer, make_data, peak_rss_mib, run_marked_subprocess
+from bench_common import EpochTimer, make_data, peak_rss_mib, report_and_save, run_marked_subprocess
 from keras import ops
 
 LATENT_DIM = 64
@@ -327,13 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_ours_over_reference": ratio,
         "median_peak_rss_mib": peaks,
         "peak_rss_ratio_ours_over_reference": memory_ratio,
-        "wall_s": time.perf_counter() - started,
     }
-    print(f"total wall time {results['wall_s']:.0f} s (excluding start-up)")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(results, handle, indent=2)
-        print(f"wrote {args.json}")
+    report_and_save(results, started, args.json)
     return 0
 
 

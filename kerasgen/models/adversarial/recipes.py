@@ -50,14 +50,18 @@ def _reference(data_dir=None, count=64):
     return as_numpy(mnist("heldout", batch_size=count, with_labels=True, limit=count), with_labels=True)
 
 
-def _sample_quality(data_dir=None):
-    validation = as_numpy(mnist("validation", data_dir=data_dir, batch_size=1000))
+def _sample_quality(data_dir=None, validation=None):
+    validation = (
+        as_numpy(mnist("validation", data_dir=data_dir, batch_size=1000))
+        if validation is None
+        else validation
+    )
     return [SampleQuality(validation, num_samples=1000)]
 
 
 def _aae_callbacks(data_dir=None):
     validation = as_numpy(mnist("validation", data_dir=data_dir, batch_size=1000))
-    return [SampleQuality(validation, num_samples=1000), LatentMoments(validation)]
+    return [*_sample_quality(validation=validation), LatentMoments(validation)]
 
 
 def _heldout(quick: bool, with_labels: bool = False):
@@ -66,12 +70,15 @@ def _heldout(quick: bool, with_labels: bool = False):
     return as_numpy(heldout, with_labels=with_labels)
 
 
-def _quality(model, data_dir=None, quick=False):
-    """MNIST-FD, classifier score and class histogram of 5,000 samples (500 quick) vs held-out."""
+def _quality(model, data_dir=None, quick=False, heldout=None, scorer=None):
+    """MNIST-FD, classifier score and class histogram of 5,000 samples (500 quick) vs held-out.
+
+    ``heldout`` and ``scorer`` let a caller that already loaded them pass them on.
+    """
     from kerasgen.metrics import SampleScorer
 
-    heldout = _heldout(quick)
-    scorer = SampleScorer(reference=heldout)
+    heldout = _heldout(quick) if heldout is None else heldout
+    scorer = scorer or SampleScorer(reference=heldout)
     samples = 500 if quick else 5000
     metrics = {"heldout_examples": len(heldout), **scorer.score_model(model, samples, seed=0)}
     floor = _published_metrics("mnist_classifier")
@@ -120,21 +127,21 @@ def _evaluate_aae(model, data_dir=None, quick=False):
     metrics.update(_code_moments(model.encode(images), "heldout_codes"))
     reconstruction = model.reconstruct(images)
     metrics["reconstruction_sq_error"] = float(((images - reconstruction) ** 2).sum(axis=(1, 2, 3)).mean())
-    return {**metrics, **_quality(model, data_dir, quick)}
+    return {**metrics, **_quality(model, data_dir, quick, heldout=images)}
 
 
 def _evaluate_ali(model, data_dir=None, quick=False):
     """Class preservation of ``G(E(x))`` (the classifier's label of the reconstruction), and quality."""
-    from kerasgen import zoo
+    from kerasgen.metrics import SampleScorer
 
     images, labels = _heldout(quick, with_labels=True)
-    classifier = zoo.load("mnist_classifier", compile=False)
+    scorer = SampleScorer(reference=images)  # loads mnist_classifier once for both figures
     reconstruction = model.reconstruct(images)
-    kept = classifier.predict_proba(reconstruction).argmax(axis=1) == labels
+    kept = scorer.classifier.predict_proba(reconstruction).argmax(axis=1) == labels
     return {
         "reconstruction_class_kept": float(kept.mean()),
         "reconstruction_sq_error": float(((images - reconstruction) ** 2).sum(axis=(1, 2, 3)).mean()),
-        **_quality(model, data_dir, quick),
+        **_quality(model, data_dir, quick, heldout=images, scorer=scorer),
     }
 
 
