@@ -12,6 +12,9 @@ import numpy as np
 from kerasgen.eval.plots import image_grid, latent_scatter, manifold_grid
 
 MAX_RECONSTRUCTIONS = 16
+TEMPERATURES = (0.0, 0.5, 0.7, 0.85, 1.0)
+INTERPOLATION_STEPS = 8
+MAX_INTERPOLATIONS = 4
 
 
 def model_figures(
@@ -24,7 +27,11 @@ def model_figures(
     - ``latent_manifold``: post 4's decoded grid, for 2-d latents;
     - ``latent_scatter``: codes of the reference images (first two dimensions), for encoders;
     - ``samples_by_class``: ten samples of each class, for models with ``class_means``;
-    - ``cluster_centres``: the centres of a clustering model, as images.
+    - ``cluster_centres``: the centres of a clustering model, as images;
+    - ``temperature_sweep``: post 8's figure, one row of the same noise per temperature in
+      ``TEMPERATURES``, for models whose ``sample`` takes ``temperature``;
+    - ``interpolation``: decodings along the line between the codes of reference pairs, for
+      models with ``interpolate``.
     """
     figures = {}
     if hasattr(model, "sample"):
@@ -45,6 +52,14 @@ def model_figures(
         figures["samples_by_class"] = image_grid(
             model.sample(len(labels), seed=seed, labels=labels), columns=10
         )
+    if getattr(model, "samples_at_temperature", False):
+        rows = [model.sample(INTERPOLATION_STEPS, seed=seed, temperature=t) for t in TEMPERATURES]
+        figures["temperature_sweep"] = image_grid(np.concatenate(rows), columns=INTERPOLATION_STEPS)
+    if hasattr(model, "interpolate") and reference_images is not None and len(reference_images) >= 2:
+        real = np.asarray(reference_images)
+        pairs = min(MAX_INTERPOLATIONS, len(real) // 2)
+        rows = [model.interpolate(real[2 * i], real[2 * i + 1], INTERPOLATION_STEPS) for i in range(pairs)]
+        figures["interpolation"] = image_grid(np.concatenate(rows), columns=INTERPOLATION_STEPS)
     if hasattr(model, "cluster_centres"):
         centres = model.cluster_centres()
         if centres.ndim == 4:

@@ -118,6 +118,21 @@ def test_interpolation_ends_at_the_two_images():
     np.testing.assert_allclose(path[[0, -1]], centres, atol=1e-4)
 
 
+def test_figures_show_post_8_temperature_sweep_and_interpolations():
+    from kerasgen.eval.figures import INTERPOLATION_STEPS, TEMPERATURES, model_figures
+
+    model = tiny_glow()
+    figures = model_figures(model, IMAGES[:6], num_samples=4)
+    assert {"samples", "reconstructions", "temperature_sweep", "interpolation"} <= set(figures)
+    cell = 8 + 1  # image plus one pixel of padding
+    assert figures["temperature_sweep"].shape[:2] == (len(TEMPERATURES) * cell + 1, INTERPOLATION_STEPS * cell + 1)
+    assert figures["interpolation"].shape[0] == 3 * cell + 1  # three pairs from six images
+    sweep = figures["temperature_sweep"][1 : 1 + 8]  # the T = 0 row: one image repeated
+    first = sweep[:, 1 : 1 + 8]
+    for column in range(1, INTERPOLATION_STEPS):
+        np.testing.assert_array_equal(sweep[:, 1 + column * cell : 1 + column * cell + 8], first)
+
+
 def test_glow_refuses_sizes_it_cannot_squeeze():
     with pytest.raises(ValueError, match="divisible by 8"):
         Glow(image_shape=(28, 28, 1), levels=3)

@@ -42,6 +42,7 @@ class FlowModel(NestedConfig, SavedSeedState, keras.Model):
     """
 
     metric_names: ClassVar[tuple[str, ...]] = ("loss", "bpd")
+    samples_at_temperature: ClassVar[bool] = True
 
     def __init__(self, image_shape=(28, 28, 1), prior: str = "gaussian", seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
