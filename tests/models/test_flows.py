@@ -110,6 +110,19 @@ def test_paper_glow_initialises_actnorm_on_the_first_batch():
     assert model.is_initialized()
 
 
+def test_nice_data_init_scales_the_first_batch_to_unit_variance():
+    model = NICE(image_shape=(8, 8, 1), couplings=2, hidden=16, depth=1, data_init=True, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    assert not model.is_initialized()
+    model.initialize(IMAGES)
+    assert model.is_initialized()
+    codes, _ = model.flow(model.dequantise(IMAGES, noise=True))
+    np.testing.assert_allclose(np.std(np.asarray(codes), axis=0), 1.0, atol=0.35)  # fresh noise draw
+    model.fit(IMAGES, batch_size=16, epochs=1, verbose=0)  # fit keeps the initialisation
+    reloaded = NICE.from_config(model.get_config())
+    assert reloaded.data_init and not reloaded.is_initialized()
+
+
 def test_interpolation_ends_at_the_two_images():
     model = tiny_glow()
     path = model.interpolate(IMAGES[0], IMAGES[1], steps=5)
@@ -125,7 +138,10 @@ def test_figures_show_post_8_temperature_sweep_and_interpolations():
     figures = model_figures(model, IMAGES[:6], num_samples=4)
     assert {"samples", "reconstructions", "temperature_sweep", "interpolation"} <= set(figures)
     cell = 8 + 1  # image plus one pixel of padding
-    assert figures["temperature_sweep"].shape[:2] == (len(TEMPERATURES) * cell + 1, INTERPOLATION_STEPS * cell + 1)
+    assert figures["temperature_sweep"].shape[:2] == (
+        len(TEMPERATURES) * cell + 1,
+        INTERPOLATION_STEPS * cell + 1,
+    )
     assert figures["interpolation"].shape[0] == 3 * cell + 1  # three pairs from six images
     sweep = figures["temperature_sweep"][1 : 1 + 8]  # the T = 0 row: one image repeated
     first = sweep[:, 1 : 1 + 8]

@@ -19,6 +19,7 @@ from kerasgen.validation import as_float_tensor
 _IMAGE_HINT = "Pass float32 images in [0, 1] (divide uint8 pixels by 255), e.g. kerasgen.data.mnist()."
 LOG_2PI = math.log(2.0 * math.pi)
 PRIORS = ("gaussian", "logistic")
+INIT_EXAMPLES = 512  # images seen by data-dependent initialisation
 
 
 class FlowModel(NestedConfig, SavedSeedState, keras.Model):
@@ -68,6 +69,21 @@ class FlowModel(NestedConfig, SavedSeedState, keras.Model):
     @property
     def metrics(self):
         return list(self.trackers)
+
+    # ------------------------------------------------------------------ data-dependent init
+    def initialize(self, x) -> None:
+        """Data-dependent ActNorm initialisation on a batch of images (eager; once)."""
+        self.flow.initialize(self.dequantise(self._check_images(x)))
+
+    def is_initialized(self) -> bool:
+        """Whether data-dependent initialisation has run (models without it: always)."""
+        return True
+
+    def fit(self, x=None, *args, **kwargs):
+        """``keras.Model.fit``; data-dependent init first runs on the first ``INIT_EXAMPLES`` images."""
+        if not self.is_initialized():
+            self.initialize(_first_images(x))
+        return super().fit(x, *args, **kwargs)
 
     # ------------------------------------------------------------------ densities
     def _check_images(self, x):
@@ -166,3 +182,19 @@ class FlowModel(NestedConfig, SavedSeedState, keras.Model):
             "prior": self.prior,
             "seed": self.seed,
         }
+
+
+def _first_images(x, count: int = INIT_EXAMPLES):
+    """Up to ``count`` images from an array, a tuple of arrays or a ``tf.data.Dataset`` of batches."""
+    if isinstance(x, tf.data.Dataset):
+        batches, seen = [], 0
+        for batch in x:
+            batch = batch[0] if isinstance(batch, (tuple, list)) else batch
+            batches.append(np.asarray(batch))
+            seen += len(batches[-1])
+            if seen >= count:
+                break
+        return np.concatenate(batches)[:count]
+    if isinstance(x, (tuple, list)):
+        x = x[0]
+    return np.asarray(x)[:count]

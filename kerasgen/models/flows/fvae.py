@@ -19,24 +19,34 @@ from kerasgen.validation import as_float_tensor
 
 
 def build_fvae_encoder(
-    image_shape=(28, 28, 1), blocks: int = 4, batch_norm: bool = True, name: str = "encoder"
+    image_shape=(28, 28, 1),
+    blocks: int = 4,
+    batch_norm: bool = True,
+    width: int | None = None,
+    name: str = "encoder",
 ) -> keras.Model:
-    """E: ``x → h`` the size of x: Squeeze(2), then ``blocks`` residual blocks (post 8, scaled down)."""
+    """E: ``x → h`` the size of x: Squeeze(2), then ``blocks`` residual blocks (post 8, scaled down).
+
+    ``width`` is the blocks' hidden width (``ResidualConvBlock``; ``None``: the channel count)."""
     images = keras.Input(image_shape, name="images")
     h = Squeeze2D(name="squeeze")(images)[0]
     for index in range(blocks):
-        h = ResidualConvBlock(batch_norm, name=f"block_{index}")(h)
+        h = ResidualConvBlock(batch_norm, width, name=f"block_{index}")(h)
     return keras.Model(images, h, name=name)
 
 
 def build_fvae_decoder(
-    latent_shape=(14, 14, 4), blocks: int = 4, batch_norm: bool = True, name: str = "decoder"
+    latent_shape=(14, 14, 4),
+    blocks: int = 4,
+    batch_norm: bool = True,
+    width: int | None = None,
+    name: str = "decoder",
 ) -> keras.Model:
     """G: ``h → x̂``: ``blocks`` residual blocks then Unsqueeze(2) (the mirror of E), linear output."""
     h = keras.Input(latent_shape, name="h")
     x = h
     for index in range(blocks):
-        x = ResidualConvBlock(batch_norm, name=f"block_{index}")(x)
+        x = ResidualConvBlock(batch_norm, width, name=f"block_{index}")(x)
     x = layers.Conv2D(latent_shape[-1], 3, padding="same", name="out")(x)
     return keras.Model(h, Unsqueeze2D(name="unsqueeze")(x)[0], name=name)
 

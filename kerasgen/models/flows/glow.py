@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from kerasgen.layers.flow import MultiScaleFlow
@@ -82,21 +81,11 @@ class Glow(FlowModel):
         flow.build((None, *self.image_shape))
         return flow
 
-    def initialize(self, x) -> None:
-        """Data-dependent ActNorm initialisation on a batch of images (eager; once)."""
-        self.flow.initialize(self.dequantise(self._check_images(x)))
-
     def is_initialized(self) -> bool:
         """Whether data-dependent initialisation has run (always true without ``data_init``)."""
         if not self.data_init:
             return True
         return bool(ops.convert_to_numpy(self.flow.final_actnorm.initialized) > 0)
-
-    def fit(self, x=None, *args, **kwargs):
-        """``keras.Model.fit``; with ``data_init`` the first batch initialises every ActNorm first."""
-        if not self.is_initialized():
-            self.initialize(_first_batch(x, kwargs.get("batch_size") or 256))
-        return super().fit(x, *args, **kwargs)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -112,15 +101,3 @@ class Glow(FlowModel):
             }
         )
         return config
-
-
-def _first_batch(x, batch_size: int):
-    """The first batch of images from an array, a tuple of arrays or a ``tf.data.Dataset``."""
-    import tensorflow as tf
-
-    if isinstance(x, tf.data.Dataset):
-        batch = next(iter(x))
-        return batch[0] if isinstance(batch, (tuple, list)) else batch
-    if isinstance(x, (tuple, list)):
-        x = x[0]
-    return np.asarray(x)[:batch_size]

@@ -18,6 +18,8 @@ from kerasgen.models.flows.nice import NICE
 from kerasgen.models.vae.recipes import SPLIT
 from kerasgen.recipes import Recipe, register
 
+FVAE_WIDTH = 64  # hidden width of E's and G's residual blocks (the author's: the channel count, 4 here)
+
 
 def _datasets(data_dir=None, batch_size=64, seed=0, limit=None):
     common = {"data_dir": data_dir, "batch_size": batch_size, "limit": limit}
@@ -49,7 +51,7 @@ def _callbacks(data_dir=None):
 
 def build_nice_mnist(seed: int = 0, data_dir=None, limit=None) -> NICE:
     del data_dir, limit
-    return NICE(couplings=4, hidden=512, depth=4, seed=seed)
+    return NICE(couplings=4, hidden=512, depth=4, data_init=True, seed=seed)
 
 
 def build_glow_mnist(seed: int = 0, data_dir=None, limit=None) -> Glow:
@@ -60,8 +62,8 @@ def build_glow_mnist(seed: int = 0, data_dir=None, limit=None) -> Glow:
 def build_fvae_mnist(seed: int = 0, data_dir=None, limit=None) -> FVAE:
     del data_dir, limit
     return FVAE(
-        build_fvae_encoder(blocks=4),
-        build_fvae_decoder(blocks=4),
+        build_fvae_encoder(blocks=4, width=FVAE_WIDTH),
+        build_fvae_decoder(blocks=4, width=FVAE_WIDTH),
         flow_levels=1,
         flow_depth=4,
         flow_hidden=64,
@@ -83,7 +85,10 @@ _COMMON = {
 register(
     Recipe(
         name="nice_mnist",
-        description="NICE: 4 additive couplings (MLP 512 × 4) on flattened digits, logistic prior.",
+        description=(
+            "NICE: 4 additive couplings (MLP 512 × 4) on flattened digits, data-initialised "
+            "scaling, logistic prior."
+        ),
         build=build_nice_mnist,
         epochs=100,
         **_COMMON,
@@ -107,7 +112,7 @@ register(
 register(
     Recipe(
         name="fvae_mnist",
-        description="Post 8's f-VAE: E/G 4 residual blocks after a squeeze, F 1 level × 4 steps.",
+        description="Post 8's f-VAE: E/G 4 residual blocks (width 64) after a squeeze, F 1 level × 4 steps.",
         build=build_fvae_mnist,
         epochs=100,
         **_COMMON,
