@@ -149,6 +149,21 @@ def test_figures_show_post_8_temperature_sweep_and_interpolations():
         np.testing.assert_array_equal(sweep[:, 1 + column * cell : 1 + column * cell + 8], first)
 
 
+def test_tensorboard_logs_every_term_and_post_8_figures(tmp_path):
+    from kerasgen.callbacks import GenerativeTensorBoard
+    from tests.test_tensorboard import read_events
+
+    model = tiny_fvae()
+    callback = GenerativeTensorBoard(str(tmp_path), reference=IMAGES[:8], num_samples=4)
+    history = model.fit(
+        IMAGES, batch_size=16, epochs=1, validation_data=(IMAGES,), callbacks=[callback], verbose=0
+    )
+    scalars, images = read_events(tmp_path / "train")
+    for term in FVAE.metric_names:
+        assert scalars[f"epoch_{term}"][0] == pytest.approx(history.history[term][0], rel=1e-6)
+    assert set(images) == {"samples", "reconstructions", "temperature_sweep", "interpolation"}
+
+
 def test_glow_refuses_sizes_it_cannot_squeeze():
     with pytest.raises(ValueError, match="divisible by 8"):
         Glow(image_shape=(28, 28, 1), levels=3)
