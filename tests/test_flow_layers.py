@@ -10,6 +10,7 @@ from kerasgen.layers.flow import (
     ActNorm,
     AffineCoupling,
     ChannelPermute,
+    ElementwiseAffine,
     FlowStep,
     InvertibleConv1x1,
     MultiScaleFlow,
@@ -32,6 +33,7 @@ def _randomise(layer, scale=0.3, seed=0):
 
 
 def _built(layer, shape):
+    keras.utils.set_random_seed(0)  # initial weights too: unseeded ones made the tolerances flaky
     layer.build((None, *shape))
     # Deep stacks compound the perturbation: keep a multi-scale flow near its (identity) start.
     return _randomise(layer, scale=0.05 if isinstance(layer, MultiScaleFlow) else 0.3)
@@ -47,12 +49,19 @@ LAYERS = {
     "coupling_affine": (lambda: AffineCoupling(8), (4, 4, 4)),
     "coupling_additive": (lambda: AffineCoupling(8, additive=True), (4, 4, 3)),
     "coupling_vector": (lambda: AffineCoupling(8, depth=2), (6,)),
+    "elementwise_affine": (lambda: ElementwiseAffine(), (3, 3, 2)),
     "squeeze": (lambda: Squeeze2D(), (4, 4, 2)),
     "unsqueeze": (lambda: Unsqueeze2D(), (2, 2, 8)),
     "step_paper": (lambda: FlowStep(8, additive=False, mixing="conv1x1", data_init=True, seed=2), (4, 4, 4)),
     "step_author": (lambda: FlowStep(8, additive=True, mixing="random", seed=2), (4, 4, 4)),
     "multiscale": (
         lambda: MultiScaleFlow(levels=2, depth=2, hidden=8, additive=False, mixing="conv1x1"),
+        (8, 8, 1),
+    ),
+    "multiscale_learned_top": (
+        lambda: MultiScaleFlow(
+            levels=2, depth=1, hidden=8, additive=False, mixing="conv1x1", learned_top=True
+        ),
         (8, 8, 1),
     ),
 }
@@ -98,6 +107,18 @@ def test_log_det_matches_the_jacobian(name):
 def test_actnorm_matches_tfb_scale_and_shift():
     layer = _built(ActNorm(), (4, 4, 3))
     x = tf.constant(RNG.normal(size=(2, 4, 4, 3)).astype("float32"))
+    bijector = tfb.Chain([tfb.Shift(layer.shift.numpy()), tfb.Scale(np.exp(layer.log_scale.numpy()))])
+    y, log_det = layer.forward(x)
+    np.testing.assert_allclose(y.numpy(), bijector.forward(x).numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        log_det.numpy(), bijector.forward_log_det_jacobian(x, event_ndims=3), rtol=1e-5
+    )
+
+
+def test_elementwise_affine_matches_tfb_scale_and_shift_per_entry():
+    layer = _built(ElementwiseAffine(), (3, 3, 2))
+    assert not np.allclose(layer.log_scale.numpy(), layer.log_scale.numpy().mean())  # per entry
+    x = tf.constant(RNG.normal(size=(2, 3, 3, 2)).astype("float32"))
     bijector = tfb.Chain([tfb.Shift(layer.shift.numpy()), tfb.Scale(np.exp(layer.log_scale.numpy()))])
     y, log_det = layer.forward(x)
     np.testing.assert_allclose(y.numpy(), bijector.forward(x).numpy(), rtol=1e-6, atol=1e-6)

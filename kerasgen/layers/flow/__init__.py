@@ -3,6 +3,7 @@
 from kerasgen.layers.flow.actnorm import ActNorm
 from kerasgen.layers.flow.channel_permute import ChannelPermute
 from kerasgen.layers.flow.coupling import AffineCoupling
+from kerasgen.layers.flow.elementwise_affine import ElementwiseAffine
 from kerasgen.layers.flow.flow_layer import FlowLayer
 from kerasgen.layers.flow.flow_step import FlowStep
 from kerasgen.layers.flow.invertible_conv import InvertibleConv1x1
@@ -15,6 +16,7 @@ __all__ = [
     "ActNorm",
     "AffineCoupling",
     "ChannelPermute",
+    "ElementwiseAffine",
     "FlowLayer",
     "FlowStep",
     "InvertibleConv1x1",

@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 from kerasgen.layers.flow.actnorm import ActNorm
+from kerasgen.layers.flow.elementwise_affine import ElementwiseAffine
 from kerasgen.layers.flow.flow_layer import FlowLayer
 from kerasgen.layers.flow.flow_step import FlowStep
 from kerasgen.layers.flow.split_prior import SplitPrior
@@ -15,7 +16,7 @@ from kerasgen.layers.flow.squeeze import squeeze2d, unsqueeze2d
 
 @keras.saving.register_keras_serializable(package="kerasgen")
 class MultiScaleFlow(FlowLayer):
-    """``levels × [Squeeze → depth × FlowStep → SplitPrior (not after the last)] → ActNorm``.
+    """``levels × [Squeeze → depth × FlowStep → SplitPrior (not after the last)] → ActNorm [→ top]``.
 
     ``forward(x [B, H, W, C]) → (z [B, H·W·C], log|det ∂z/∂x| [B])``: the factored halves and the
     final output, flattened and concatenated (Kingma & Dhariwal 2018, fig. 2b; the author's
@@ -27,6 +28,7 @@ class MultiScaleFlow(FlowLayer):
         levels, depth: number of scales and flow steps per scale.
         hidden: coupling NN width. additive, mixing, data_init: as ``FlowStep``.
         seed: base seed of the permutations / rotations (step i uses seed + i).
+        learned_top: end with an ``ElementwiseAffine`` (the Glow code's learned top prior).
     """
 
     def __init__(
@@ -38,9 +40,11 @@ class MultiScaleFlow(FlowLayer):
         mixing: str = "random",
         data_init: bool = False,
         seed: int | None = 0,
+        learned_top: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.learned_top = bool(learned_top)
         self.levels, self.depth, self.hidden = int(levels), int(depth), int(hidden)
         self.additive, self.mixing, self.data_init, self.seed = bool(additive), mixing, bool(data_init), seed
         base = 0 if seed is None else int(seed)
@@ -60,6 +64,7 @@ class MultiScaleFlow(FlowLayer):
         ]
         self.splits = [SplitPrior(name=f"split_{level}") for level in range(levels - 1)]
         self.final_actnorm = ActNorm(data_init=data_init, name="final_actnorm")
+        self.top = ElementwiseAffine(name="learned_top") if self.learned_top else None
 
     def build(self, input_shape):
         _, height, width, channels = input_shape
@@ -76,6 +81,8 @@ class MultiScaleFlow(FlowLayer):
                 self.latent_shapes.append((shape[0], shape[1], factored))
                 shape = (shape[0], shape[1], shape[2] - factored)
         self.final_actnorm.build((None, *shape))
+        if self.top is not None:
+            self.top.build((None, *shape))
         self.latent_shapes.append(shape)
         self.latent_sizes = [int(np.prod(s)) for s in self.latent_shapes]
 
@@ -95,6 +102,9 @@ class MultiScaleFlow(FlowLayer):
         if initialize and self.data_init:
             self.final_actnorm.initialize(x)
         x, log_det = self.final_actnorm.forward(x)
+        if self.top is not None:
+            x, top_log_det = self.top.forward(x)
+            log_det = log_det + top_log_det
         latents.append(ops.reshape(ops.cast(x, "float32"), (batch, -1)))
         return ops.concatenate(latents, axis=-1), total + log_det
 
@@ -107,7 +117,11 @@ class MultiScaleFlow(FlowLayer):
         boundaries = np.cumsum(self.latent_sizes)[:-1].tolist()
         pieces = ops.split(z, boundaries, axis=-1) if boundaries else [z]
         pieces = [ops.reshape(p, (batch, *s)) for p, s in zip(pieces, self.latent_shapes, strict=True)]
-        x, total = self.final_actnorm.inverse(pieces[-1])
+        x, total = pieces[-1], ops.zeros((batch,), "float32")
+        if self.top is not None:
+            x, total = self.top.inverse(x)
+        x, log_det = self.final_actnorm.inverse(x)
+        total = total + log_det
         for level in reversed(range(self.levels)):
             if level < self.levels - 1:
                 x, log_det = self.splits[level].inverse(x, pieces[level])
@@ -131,4 +145,5 @@ class MultiScaleFlow(FlowLayer):
             "mixing": self.mixing,
             "data_init": self.data_init,
             "seed": self.seed,
+            "learned_top": self.learned_top,
         }

@@ -25,7 +25,9 @@ class Glow(FlowModel):
         image_shape: ``(H, W, C)``, H and W divisible by ``2^levels``.
         levels, depth, hidden: scales, steps per scale, coupling width.
         additive, mixing, data_init: as ``kerasgen.layers.flow.FlowStep``.
-        flow_seed: seed of the permutations / rotations. Others as ``FlowModel``.
+        flow_seed: seed of the permutations / rotations.
+        learned_top: end the flow with a learned per-entry affine map (``ElementwiseAffine``), the
+            Glow reference code's learned top prior (``--learntop``). Others as ``FlowModel``.
 
     Metrics: ``loss`` (NLL, nats per image) and ``bpd``.
     """
@@ -40,8 +42,10 @@ class Glow(FlowModel):
         mixing: str = "random",
         data_init: bool = False,
         flow_seed: int = 0,
+        learned_top: bool = False,
         **kwargs,
     ):
+        self.learned_top = bool(learned_top)
         self.levels, self.depth, self.hidden = int(levels), int(depth), int(hidden)
         self.additive, self.mixing, self.data_init, self.flow_seed = (
             bool(additive),
@@ -64,7 +68,9 @@ class Glow(FlowModel):
 
     @classmethod
     def paper(cls, **kwargs) -> Glow:
-        """The paper's configuration: data-dependent ActNorm, LU 1×1 conv, affine coupling."""
+        """The paper's configuration: data-dependent ActNorm, LU 1×1 conv, affine coupling, and the
+        learned top prior of its reference code."""
+        kwargs.setdefault("learned_top", True)
         return cls(additive=False, mixing="conv1x1", data_init=True, **kwargs)
 
     def build_flow(self) -> MultiScaleFlow:
@@ -76,6 +82,7 @@ class Glow(FlowModel):
             self.mixing,
             self.data_init,
             self.flow_seed,
+            self.learned_top,
             name="flow",
         )
         flow.build((None, *self.image_shape))
@@ -98,6 +105,7 @@ class Glow(FlowModel):
                 "mixing": self.mixing,
                 "data_init": self.data_init,
                 "flow_seed": self.flow_seed,
+                "learned_top": self.learned_top,
             }
         )
         return config
