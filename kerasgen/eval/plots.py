@@ -44,6 +44,7 @@ def image_grid(images, columns: int | None = None, padding: int = 1) -> np.ndarr
         row, col = divmod(index, columns)
         top, left = padding + row * (height + padding), padding + col * (width + padding)
         grid[top : top + height, left : left + width] = image
+    grid = np.nan_to_num(grid, nan=0.0)  # a diverged sample (e.g. a flow at high temperature) shows black
     return (np.clip(grid, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 

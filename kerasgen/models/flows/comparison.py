@@ -35,9 +35,9 @@ from kerasgen.losses import bits_per_dim
 from kerasgen.models.flows.fvae import build_fvae_decoder, build_fvae_encoder
 from kerasgen.models.flows.glow import Glow
 from kerasgen.models.flows.recipes import FVAE_WIDTH, build_fvae_mnist, build_glow_mnist
-from kerasgen.models.vae import VAE
+from kerasgen.models.vae import VAE, build_conv_decoder, build_conv_encoder
 
-MODELS = ("vae", "glow", "fvae")
+MODELS = ("vae", "glow", "fvae", "conv_vae")
 TEMPERATURES = (0.7, 1.0)
 BIN_WIDTH = 1.0 / 256.0
 
@@ -60,9 +60,15 @@ def build_comparison_vae(blocks: int = 4, width: int = FVAE_WIDTH, seed: int = 0
 
 
 def build_comparison_model(name: str, seed: int = 0) -> keras.Model:
-    """``"vae"``, ``"glow"`` (the ``glow_mnist`` configuration) or ``"fvae"`` (``fvae_mnist``'s)."""
+    """``"vae"`` (f-VAE's E and G), ``"glow"`` (the ``glow_mnist`` configuration), ``"fvae"``
+    (``fvae_mnist``'s) or ``"conv_vae"``: ``convvae_mnist``'s networks (a 32-d latent), with the
+    same learned-scalar Gaussian likelihood, as the usual dimension-reducing VAE."""
     if name == "vae":
         return build_comparison_vae(seed=seed)
+    if name == "conv_vae":
+        encoder = build_conv_encoder(filters=(32, 64), hidden_units=None, latent_dim=32)
+        decoder = build_conv_decoder(filters=(64, 32), latent_dim=32)
+        return VAE(encoder, decoder, likelihood="gaussian_learned_scalar", seed=seed)
     if name == "glow":
         return build_glow_mnist(seed)
     if name == "fvae":

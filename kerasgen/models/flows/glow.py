@@ -68,9 +68,7 @@ class Glow(FlowModel):
 
     @classmethod
     def paper(cls, **kwargs) -> Glow:
-        """The paper's configuration: data-dependent ActNorm, LU 1×1 conv, affine coupling, and the
-        learned top prior of its reference code."""
-        kwargs.setdefault("learned_top", True)
+        """The paper's configuration: data-dependent ActNorm, LU 1×1 conv, affine coupling."""
         return cls(additive=False, mixing="conv1x1", data_init=True, **kwargs)
 
     def build_flow(self) -> MultiScaleFlow:
