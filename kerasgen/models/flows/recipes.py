@@ -65,7 +65,7 @@ def build_fvae_mnist(seed: int = 0, data_dir=None, limit=None) -> FVAE:
         build_fvae_encoder(blocks=4, width=FVAE_WIDTH),
         build_fvae_decoder(blocks=4, width=FVAE_WIDTH),
         flow_levels=1,
-        flow_depth=4,
+        flow_depth=8,
         flow_hidden=64,
         seed=seed,
     )
@@ -112,7 +112,7 @@ register(
 register(
     Recipe(
         name="fvae_mnist",
-        description="Post 8's f-VAE: E/G 4 residual blocks (width 64) after a squeeze, F 1 level × 4 steps.",
+        description="Post 8's f-VAE: E/G 4 residual blocks (width 64) after a squeeze, F 1 level × 8 steps.",
         build=build_fvae_mnist,
         epochs=100,
         **_COMMON,
