@@ -60,9 +60,13 @@ def build_comparison_vae(blocks: int = 4, width: int = FVAE_WIDTH, seed: int = 0
 
 
 def build_comparison_model(name: str, seed: int = 0) -> keras.Model:
-    """``"vae"`` (f-VAE's E and G), ``"glow"`` (the ``glow_mnist`` configuration), ``"fvae"``
-    (``fvae_mnist``'s), ``"fvae_depth4"`` (the same with a 4-step flow) or ``"conv_vae"``: ``convvae_mnist``'s networks (a 32-d latent), with the
-    same learned-scalar Gaussian likelihood, as the usual dimension-reducing VAE."""
+    """One model of the comparison by name.
+
+    ``"vae"``: f-VAE's E and G as a VAE; ``"glow"``: the ``glow_mnist`` configuration; ``"fvae"``:
+    ``fvae_mnist``'s; ``"fvae_depth4"``: the same with a 4-step flow; ``"conv_vae"``:
+    ``convvae_mnist``'s networks (a 32-d latent) with the same learned-scalar Gaussian likelihood,
+    as the usual dimension-reducing VAE.
+    """
     if name == "vae":
         return build_comparison_vae(seed=seed)
     if name == "conv_vae":
