@@ -101,3 +101,16 @@ def gradient_penalty(critic, real, fake, alpha, mode: str = "two_sided_sq", trai
         scores = ops.cast(critic(interpolates, training=training), "float32")
     norm = gradient_norm(tape.gradient(scores, interpolates))
     return gradient_penalty_from_norm(norm, mode), norm
+
+
+def binary_focal_loss(y_true, y_prob, alpha: float = 0.25, gamma: float = 2.0, eps: float = 1e-8):
+    """Elementwise ``FL = −α y (1−p)^γ log p − (1−α)(1−y) p^γ log(1−p)``, p clipped to [eps, 1−eps].
+
+    Lin et al. 2017, binary form as post 6's DGCNN uses it (α = 0.25, γ = 2); ``gamma = 0`` and
+    ``alpha = 0.5`` give half the binary cross-entropy.
+    """
+    y = ops.cast(y_true, "float32")
+    p = ops.clip(ops.cast(y_prob, "float32"), eps, 1.0 - eps)
+    positive = -alpha * y * ops.power(1.0 - p, gamma) * ops.log(p)
+    negative = -(1.0 - alpha) * (1.0 - y) * ops.power(p, gamma) * ops.log(1.0 - p)
+    return positive + negative

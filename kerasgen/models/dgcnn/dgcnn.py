@@ -1,0 +1,262 @@
+"""DGCNN: post 6's dilated gated CNN for extractive reading comprehension."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+from kerasgen.ema import WeightAverage
+from kerasgen.layers import AttentionPooling1D, DilatedGatedConv1D, MixEmbedding
+from kerasgen.losses import binary_focal_loss
+
+INPUT_NAMES = ("question_chars", "question_words", "passage_chars", "passage_words")
+LOSSES = ("focal", "bce")
+
+
+def _masked_mean(values, mask):
+    """Mean of ``values [B, T]`` over the real positions of each row → ``[B]``."""
+    mask = ops.cast(mask, "float32")
+    return ops.sum(values * mask, axis=-1) / ops.maximum(ops.sum(mask, axis=-1), 1.0)
+
+
+@keras.saving.register_keras_serializable(package="kerasgen")
+class DGCNN(keras.Model):
+    """Question + passage → per-character start/end probabilities gated by "the passage has an answer".
+
+    Design §6(b), the author's 2019 Keras version:
+
+    - ``MixEmbedding`` of characters and their jieba words, shared by question and passage, dropout;
+    - question: ``DilatedGatedConv1D`` with rates ``question_rates`` (1, 2, 1) → ``AttentionPooling1D``
+      → ``q_vec``;
+    - passage: ``[p_t ; q_vec]`` → Dense d (no bias) → ``DilatedGatedConv1D`` with rates
+      ``passage_rates`` (1, 2, 4, 8, 16, 1) → ``h_t = [p_t ; q_vec]``;
+    - ``g = sigmoid(w_g · AttentionPooling(h))``, ``p_start_t = g · sigmoid(w_s · h_t)``,
+      ``p_end_t = g · sigmoid(w_e · h_t)``: sigmoids, so zero or several answers are representable.
+
+    Loss per example (§6(c)): ``100 · (mean_t FL(s_t, p_start_t) + mean_t FL(e_t, p_end_t))`` over the
+    passage's real characters, FL the binary focal loss (α = 0.25, γ = 2; ``loss="bce"`` for the
+    ablation), averaged over the batch. Padding (id 0) never changes a real position's output.
+    The weights' bias-corrected moving average (``ema_momentum``; 0 turns it off) is updated
+    every step; ``EMAEvaluation`` evaluates with it and ``use_average_weights`` exports it.
+
+    Inputs: a dict of int tensors ``question_chars``, ``question_words`` ``[B, Tq]`` and
+    ``passage_chars``, ``passage_words`` ``[B, Tp]`` (0 = padding). Targets: ``{"start", "end"}``
+    ``[B, Tp]`` 0/1. Output of ``call``: ``{"start", "end"}`` ``[B, Tp]`` and ``answer_exists`` ``[B]``.
+
+    Metrics: ``loss``, ``start_loss``, ``end_loss``, ``exists_accuracy`` (the gate against
+    "some target is 1", threshold ½).
+
+    Reference: Su Jianlin, 基于CNN的阅读理解式问答模型: DGCNN, kexue.fm 2018.
+    """
+
+    metric_names: ClassVar[tuple[str, ...]] = ("loss", "start_loss", "end_loss", "exists_accuracy")
+
+    def __init__(
+        self,
+        char_vocabulary_size: int,
+        word_vocabulary_size: int = 0,
+        width: int = 128,
+        word_dim: int = 100,
+        question_rates=(1, 2, 1),
+        passage_rates=(1, 2, 4, 8, 16, 1),
+        dropout: float = 0.1,
+        loss: str = "focal",
+        focal_alpha: float = 0.25,
+        focal_gamma: float = 2.0,
+        ema_momentum: float = 0.999,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
+        self.char_vocabulary_size, self.word_vocabulary_size = (
+            int(char_vocabulary_size),
+            int(word_vocabulary_size),
+        )
+        self.width, self.word_dim = int(width), int(word_dim)
+        self.question_rates, self.passage_rates = tuple(question_rates), tuple(passage_rates)
+        self.dropout, self.loss_name = float(dropout), loss
+        self.focal_alpha, self.focal_gamma = float(focal_alpha), float(focal_gamma)
+        self.ema_momentum, self.seed = float(ema_momentum), seed
+        self.embedding = MixEmbedding(
+            self.char_vocabulary_size, self.word_vocabulary_size, self.width, self.word_dim, name="embedding"
+        )
+        self.embedding_dropout = layers.Dropout(self.dropout, seed=seed, name="embedding_dropout")
+        self.question_blocks = [
+            DilatedGatedConv1D(self.width, 3, rate, self.dropout, seed=seed, name=f"question_block_{i}")
+            for i, rate in enumerate(self.question_rates)
+        ]
+        self.question_pooling = AttentionPooling1D(name="question_pooling")
+        self.passage_input = layers.Dense(self.width, use_bias=False, name="passage_input")
+        self.passage_blocks = [
+            DilatedGatedConv1D(self.width, 3, rate, self.dropout, seed=seed, name=f"passage_block_{i}")
+            for i, rate in enumerate(self.passage_rates)
+        ]
+        self.answer_pooling = AttentionPooling1D(name="answer_pooling")
+        self.exists_head = layers.Dense(1, name="exists_head")
+        self.start_head = layers.Dense(1, name="start_head")
+        self.end_head = layers.Dense(1, name="end_head")
+        self.trackers = [keras.metrics.Mean(name=name) for name in self.metric_names]
+        self.average = WeightAverage(self.ema_momentum) if self.ema_momentum > 0 else None
+        self.build()
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        chars = (None, None)
+        self.embedding.build([chars, chars])
+        sequence = (None, None, self.width)
+        for block in self.question_blocks:
+            block.build(sequence)
+        self.question_pooling.build(sequence)
+        self.passage_input.build((None, None, 2 * self.width))
+        for block in self.passage_blocks:
+            block.build(sequence)
+        doubled = (None, None, 2 * self.width)
+        self.answer_pooling.build(doubled)
+        for head in (self.exists_head, self.start_head, self.end_head):
+            head.build(doubled)
+        if self.average is not None:
+            self.average.build(self, self.trainable_variables)
+        self.built = True
+
+    @property
+    def metrics(self):
+        return list(self.trackers)
+
+    # ------------------------------------------------------------------ forward
+    def _check_inputs(self, inputs):
+        if not isinstance(inputs, dict) or set(INPUT_NAMES) - set(inputs):
+            got = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
+            raise ValueError(
+                f"DGCNN takes a dict with keys {INPUT_NAMES} (int ids, 0 = padding), got {got}. "
+                "Build it from text with kerasgen.models.dgcnn.MRCTextEncoder.encode_batch."
+            )
+        checked = {}
+        for name in INPUT_NAMES:
+            value = inputs[name]
+            if len(value.shape) != 2:
+                raise ValueError(
+                    f"DGCNN input {name!r} must be [batch, length] ids, got shape {value.shape}."
+                )
+            if not keras.backend.standardize_dtype(value.dtype).startswith(("int", "uint")):
+                raise ValueError(f"DGCNN input {name!r} must hold integer ids, got dtype {value.dtype}.")
+            checked[name] = ops.cast(value, "int32")
+        return checked
+
+    def _encode(self, chars, words, training):
+        mask = ops.greater(chars, 0)
+        x = self.embedding_dropout(self.embedding([chars, words]), training=training)
+        return x * ops.cast(mask, x.dtype)[..., None], mask
+
+    def call(self, inputs, training=False):
+        inputs = self._check_inputs(inputs)
+        q, q_mask = self._encode(inputs["question_chars"], inputs["question_words"], training)
+        for block in self.question_blocks:
+            q = block(q, mask=q_mask, training=training)
+        q_vec = self.question_pooling(q, mask=q_mask)
+        p, p_mask = self._encode(inputs["passage_chars"], inputs["passage_words"], training)
+        q_tiled = ops.broadcast_to(q_vec[:, None, :], ops.shape(p))
+        p = self.passage_input(ops.concatenate([p, q_tiled], axis=-1))
+        for block in self.passage_blocks:
+            p = block(p, mask=p_mask, training=training)
+        h = ops.concatenate([p, q_tiled], axis=-1)
+        exists = ops.sigmoid(self.exists_head(self.answer_pooling(h, mask=p_mask)))  # [B, 1]
+        real = ops.cast(p_mask, "float32")
+        start = exists * ops.sigmoid(ops.squeeze(self.start_head(h), -1)) * real
+        end = exists * ops.sigmoid(ops.squeeze(self.end_head(h), -1)) * real
+        return {"start": start, "end": end, "answer_exists": exists[:, 0]}
+
+    def attention_weights(self, inputs):
+        """Answer-pooling weights over the passage ``[B, Tp]`` (what the gate looks at)."""
+        inputs = self._check_inputs(inputs)
+        q, q_mask = self._encode(inputs["question_chars"], inputs["question_words"], False)
+        for block in self.question_blocks:
+            q = block(q, mask=q_mask)
+        q_vec = self.question_pooling(q, mask=q_mask)
+        p, p_mask = self._encode(inputs["passage_chars"], inputs["passage_words"], False)
+        q_tiled = ops.broadcast_to(q_vec[:, None, :], ops.shape(p))
+        p = self.passage_input(ops.concatenate([p, q_tiled], axis=-1))
+        for block in self.passage_blocks:
+            p = block(p, mask=p_mask)
+        return self.answer_pooling.attention_weights(ops.concatenate([p, q_tiled], axis=-1), p_mask)
+
+    # ------------------------------------------------------------------ objective
+    def position_loss(self, targets, probabilities):
+        """Elementwise loss ``[B, T]``: binary focal loss, or binary cross-entropy for ``loss="bce"``."""
+        if self.loss_name == "focal":
+            return binary_focal_loss(targets, probabilities, self.focal_alpha, self.focal_gamma)
+        p = ops.clip(ops.cast(probabilities, "float32"), 1e-8, 1.0 - 1e-8)
+        y = ops.cast(targets, "float32")
+        return -(y * ops.log(p) + (1.0 - y) * ops.log(1.0 - p))
+
+    def loss_terms(self, inputs, targets, training=False):
+        """``(start_loss [B], end_loss [B], outputs)``, each term ×100 as §6(c)."""
+        outputs = self(inputs, training=training)
+        mask = ops.greater(ops.cast(inputs["passage_chars"], "int32"), 0)
+        start = 100.0 * _masked_mean(self.position_loss(targets["start"], outputs["start"]), mask)
+        end = 100.0 * _masked_mean(self.position_loss(targets["end"], outputs["end"]), mask)
+        return start, end, outputs
+
+    def _record(self, start, end, outputs, targets):
+        has_answer = ops.cast(ops.max(ops.cast(targets["start"], "float32"), axis=-1) > 0.5, "float32")
+        predicted = ops.cast(outputs["answer_exists"] > 0.5, "float32")
+        values = {
+            "loss": start + end,
+            "start_loss": start,
+            "end_loss": end,
+            "exists_accuracy": ops.cast(ops.equal(has_answer, predicted), "float32"),
+        }
+        for tracker in self.trackers:
+            tracker.update_state(values[tracker.name])
+        return {m.name: m.result() for m in self.metrics}
+
+    def _unpack(self, data):
+        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if targets is None or set(targets) < {"start", "end"}:
+            raise ValueError("DGCNN trains on (inputs, {'start': [B, Tp], 'end': [B, Tp]}) 0/1 targets.")
+        return inputs, targets
+
+    def train_step(self, data):
+        inputs, targets = self._unpack(data)
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        with tf.GradientTape() as tape:
+            start, end, outputs = self.loss_terms(inputs, targets, training=True)
+            loss = self.optimizer.scale_loss(ops.mean(start + end) / replicas)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply(gradients, self.trainable_variables)
+        if self.average is not None:
+            self.average.update()
+        return self._record(start, end, outputs, targets)
+
+    def test_step(self, data):
+        inputs, targets = self._unpack(data)
+        start, end, outputs = self.loss_terms(inputs, targets)
+        return self._record(start, end, outputs, targets)
+
+    # ------------------------------------------------------------------ weight average
+    def use_average_weights(self) -> None:
+        """Replace the weights by their debiased moving average (export; no-op without EMA)."""
+        if self.average is not None:
+            self.average.assign_averages()
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "char_vocabulary_size": self.char_vocabulary_size,
+            "word_vocabulary_size": self.word_vocabulary_size,
+            "width": self.width,
+            "word_dim": self.word_dim,
+            "question_rates": list(self.question_rates),
+            "passage_rates": list(self.passage_rates),
+            "dropout": self.dropout,
+            "loss": self.loss_name,
+            "focal_alpha": self.focal_alpha,
+            "focal_gamma": self.focal_gamma,
+            "ema_momentum": self.ema_momentum,
+            "seed": self.seed,
+        }
