@@ -37,7 +37,7 @@ from kerasgen.models.flows.glow import Glow
 from kerasgen.models.flows.recipes import FVAE_WIDTH, build_fvae_mnist, build_glow_mnist
 from kerasgen.models.vae import VAE, build_conv_decoder, build_conv_encoder
 
-MODELS = ("vae", "glow", "fvae", "conv_vae", "fvae_depth4")
+MODELS = ("vae", "glow", "fvae", "conv_vae")
 TEMPERATURES = (0.7, 1.0)
 BIN_WIDTH = 1.0 / 256.0
 
@@ -63,7 +63,7 @@ def build_comparison_model(name: str, seed: int = 0) -> keras.Model:
     """One model of the comparison by name.
 
     ``"vae"``: f-VAE's E and G as a VAE; ``"glow"``: the ``glow_mnist`` configuration; ``"fvae"``:
-    ``fvae_mnist``'s; ``"fvae_depth4"``: the same with a 4-step flow; ``"conv_vae"``:
+    ``fvae_mnist``'s; ``"conv_vae"``:
     ``convvae_mnist``'s networks (a 32-d latent) with the same learned-scalar Gaussian likelihood,
     as the usual dimension-reducing VAE.
     """
@@ -77,10 +77,6 @@ def build_comparison_model(name: str, seed: int = 0) -> keras.Model:
         return build_glow_mnist(seed)
     if name == "fvae":
         return build_fvae_mnist(seed)
-    if name == "fvae_depth4":  # the same with half the flow: 77k parameters
-        model = build_fvae_mnist(seed)
-        config = {**model.get_config(), "flow_depth": 4}
-        return type(model).from_config(config)
     raise ValueError(f"unknown comparison model {name!r}; choose from {MODELS}.")
 
 

@@ -66,6 +66,8 @@ def build_fvae_mnist(seed: int = 0, data_dir=None, limit=None) -> FVAE:
         build_fvae_decoder(blocks=4, width=FVAE_WIDTH),
         flow_levels=1,
         flow_depth=8,
+        sigma_init=0.1,
+        flow_data_init=True,
         flow_hidden=64,
         seed=seed,
     )
@@ -112,7 +114,10 @@ register(
 register(
     Recipe(
         name="fvae_mnist",
-        description="Post 8's f-VAE: E/G 4 residual blocks (width 64) after a squeeze, F 1 level × 8 steps.",
+        description=(
+            "Post 8's f-VAE: E/G 4 residual blocks (width 64) after a squeeze, F 1 level × 8 steps; "
+            "σ₁ = σ₂ = 0.1 at the start and F data-initialised (a short CPU budget)."
+        ),
         build=build_fvae_mnist,
         epochs=100,
         **_COMMON,
