@@ -93,6 +93,11 @@ register(
         ),
         build=build_nice_mnist,
         epochs=100,
+        baseline=(
+            "NICE paper (Dinh et al. 2015), MNIST: log-likelihood 1980.5 nats with a 5 × 1000 MLP per "
+            "coupling on the 60k digits, i.e. (784 ln 256 − 1980.5)/(784 ln 2) = 4.36 bits/dim on the "
+            "same dequantised scale. This entry is smaller (4 × 512) and sees 9k digits."
+        ),
         **_COMMON,
     )
 )
