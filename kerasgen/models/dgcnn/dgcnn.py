@@ -102,6 +102,7 @@ class DGCNN(keras.Model):
         self.end_head = layers.Dense(1, name="end_head")
         self.trackers = [keras.metrics.Mean(name=name) for name in self.metric_names]
         self.average = WeightAverage(self.ema_momentum) if self.ema_momentum > 0 else None
+        self.text_encoder = None
         self.build()
 
     def build(self, input_shape=None):
@@ -237,6 +238,65 @@ class DGCNN(keras.Model):
         inputs, targets = self._unpack(data)
         start, end, outputs = self.loss_terms(inputs, targets)
         return self._record(start, end, outputs, targets)
+
+    # ------------------------------------------------------------------ answering raw text
+    def attach_text_encoder(self, encoder) -> None:
+        """Give the model the ``MRCTextEncoder`` its vocabularies came from (saved with it as an asset)."""
+        if encoder.char_vocabulary_size != self.char_vocabulary_size or (
+            encoder.word_vocabulary_size != self.word_vocabulary_size
+        ):
+            raise ValueError(
+                f"The encoder's vocabularies ({encoder.char_vocabulary_size} chars, "
+                f"{encoder.word_vocabulary_size} words) do not match the model's "
+                f"({self.char_vocabulary_size}, {self.word_vocabulary_size})."
+            )
+        self.text_encoder = encoder
+
+    def answer(
+        self, question: str, passages, max_answer_length: int = 32, window: int = 256, stride: int = 128
+    ) -> tuple[str, float]:
+        """The answer to ``question`` from one passage or a list of them, with its score.
+
+        Returns ``("", 0.0)`` when no span scores above post 6's threshold. Long passages are
+        read in overlapping windows; answers are substrings of the passages as given.
+        """
+        return self.answer_many([(question, passages)], max_answer_length, window, stride)[0]
+
+    def answer_many(
+        self, items, max_answer_length: int = 32, window: int = 256, stride: int = 128, progress=None
+    ) -> list[tuple[str, float]]:
+        """``answer`` for a list of ``(question, passages)`` pairs, batched across questions."""
+        from kerasgen.models.dgcnn.answering import answer_questions
+
+        if self.text_encoder is None:
+            raise ValueError(
+                "This DGCNN has no text encoder: load a trained one (kerasgen.zoo.load('dgcnn_zh')) "
+                "or call attach_text_encoder(MRCTextEncoder.build(texts)) first."
+            )
+        checked = []
+        for question, passages in items:
+            passages = [passages] if isinstance(passages, str) else list(passages)
+            if not isinstance(question, str) or not question.strip():
+                raise ValueError(f"The question must be a non-empty string, got {question!r}.")
+            if not passages or not all(isinstance(p, str) for p in passages):
+                raise ValueError("Give at least one passage, as a string or a list of strings.")
+            checked.append((question, passages))
+        return answer_questions(
+            self, self.text_encoder, checked, max_answer_length, window, stride, progress=progress
+        )
+
+    def save_assets(self, dir_path) -> None:
+        if self.text_encoder is not None:
+            self.text_encoder.save(f"{dir_path}/text_encoder.json")
+
+    def load_assets(self, dir_path) -> None:
+        import os
+
+        from kerasgen.models.dgcnn.text_encoder import MRCTextEncoder
+
+        path = f"{dir_path}/text_encoder.json"
+        if os.path.exists(path):
+            self.attach_text_encoder(MRCTextEncoder.load(path))
 
     # ------------------------------------------------------------------ weight average
     def use_average_weights(self) -> None:

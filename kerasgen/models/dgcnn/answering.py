@@ -1,0 +1,111 @@
+"""Answer extraction for DGCNN: spans from pointer probabilities, windows, and post 6's voting rule."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+
+THRESHOLD = 0.1  # post 6: candidate starts/ends have probability above 0.1
+
+
+def candidate_spans(
+    start: np.ndarray, end: np.ndarray, max_answer_length: int, threshold: float = THRESHOLD
+) -> list[tuple[int, int, float]]:
+    """Spans ``(i, j, p_start_i · p_end_j)`` with both probabilities above ``threshold``.
+
+    ``i ≤ j < i + max_answer_length``; ``j`` is inclusive (the last character of the span).
+    """
+    starts = np.flatnonzero(np.asarray(start) > threshold)
+    ends = np.flatnonzero(np.asarray(end) > threshold)
+    spans = []
+    for i in starts:
+        for j in ends[(ends >= i) & (ends < i + max_answer_length)]:
+            spans.append((int(i), int(j), float(start[i] * end[j])))
+    return spans
+
+
+def vote(scores: Iterable[float]) -> float:
+    """Post 6's combination of one answer's per-passage scores: ``Σ s² / (1 + Σ s)``."""
+    scores = list(scores)
+    return sum(s * s for s in scores) / (1.0 + sum(scores))
+
+
+def windows(length: int, size: int, stride: int) -> list[tuple[int, int]]:
+    """Overlapping ``[begin, end)`` windows covering ``range(length)`` (one window when it fits)."""
+    if length <= size:
+        return [(0, length)]
+    begins = [*range(0, length - size, stride), length - size]
+    return [(b, b + size) for b in sorted(set(begins))]
+
+
+def best_answer(per_passage: list[dict[str, float]]) -> tuple[str, float]:
+    """``(answer, score)`` from each passage's ``{answer: best score}``; ``("", 0)`` when there is none."""
+    collected: dict[str, list[float]] = defaultdict(list)
+    for answers in per_passage:
+        for text, score in answers.items():
+            collected[text].append(score)
+    if not collected:
+        return "", 0.0
+    combined = {text: vote(scores) for text, scores in collected.items()}
+    answer = max(combined, key=lambda text: (combined[text], -len(text)))
+    return answer, combined[answer]
+
+
+def answer_questions(
+    model,
+    encoder,
+    items: list[tuple[str, list[str]]],
+    max_answer_length: int = 32,
+    window: int = 256,
+    stride: int = 128,
+    max_question_length: int = 64,
+    batch_size: int = 64,
+    progress=None,
+) -> list[tuple[str, float]]:
+    """``(answer, score)`` for each ``(question, passages)``: windows → spans → per-passage best → vote.
+
+    Each passage is read in overlapping windows of ``window`` characters (stride ``stride``); a
+    passage keeps the best score of each distinct answer string over its windows and spans; the
+    passages' scores of the same string are combined by :func:`vote`. Answers are substrings of
+    the passages as given (the encoder keeps every character's position). Questions longer than
+    ``max_question_length`` characters are cut. ``progress`` (e.g. a tqdm-like callable) is called
+    with the number of windows done after each batch.
+    """
+    import tensorflow as tf
+
+    rows = []  # (item index, passage index, window begin, question ids, char ids, word ids)
+    for index, (question, passages) in enumerate(items):
+        texts = encoder.normalise([question, *passages])
+        q_chars, q_words = encoder.encode(texts[0][:max_question_length], normalised=True)
+        for k, passage in enumerate(texts[1:]):
+            if not passage.strip():
+                continue
+            chars, words = encoder.encode(passage, normalised=True)
+            for begin, end in windows(len(passage), window, stride):
+                rows.append((index, k, begin, q_chars, q_words, chars[begin:end], words[begin:end]))
+    per_passage: list[dict[tuple[int, int], dict[str, float]]] = [defaultdict(dict) for _ in items]
+    predict = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+    from kerasgen.models.dgcnn.text_encoder import pad_batch
+
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start : start + batch_size]
+        batch = {
+            "question_chars": pad_batch([r[3] for r in chunk], max_question_length),
+            "question_words": pad_batch([r[4] for r in chunk], max_question_length),
+            "passage_chars": pad_batch([r[5] for r in chunk], window),
+            "passage_words": pad_batch([r[6] for r in chunk], window),
+        }
+        outputs = predict(batch)
+        starts, ends = np.asarray(outputs["start"]), np.asarray(outputs["end"])
+        for row, (index, k, begin, *_rest) in enumerate(chunk):
+            passage = items[index][1][k]
+            best = per_passage[index][k]
+            for i, j, score in candidate_spans(starts[row], ends[row], max_answer_length):
+                text = passage[begin + i : begin + j + 1]
+                if text.strip() and score > best.get(text, 0.0):
+                    best[text] = score
+        if progress is not None:
+            progress(len(chunk))
+    return [best_answer(list(found.values())) for found in per_passage]
