@@ -1,13 +1,17 @@
 """DGCNN (post 6): the harness, mask invariance, the focal loss and the debiased weight average."""
 
+import itertools
+
 import keras
 import numpy as np
 import pytest
 
+from kerasgen.data.mrc import MRCExample, Passage
 from kerasgen.ema import WeightAverage
 from kerasgen.layers import AttentionPooling1D, DilatedGatedConv1D
 from kerasgen.losses import binary_focal_loss
-from kerasgen.models.dgcnn import DGCNN
+from kerasgen.models.dgcnn import DGCNN, MRCTextEncoder, candidate_spans, vote, windows
+from kerasgen.models.dgcnn.features import MRCBatches
 from kerasgen.testing import HarnessTests, ModelSpec
 
 RNG = np.random.default_rng(0)
@@ -185,3 +189,103 @@ def test_ablation_variants_train_and_reload(tmp_path):
 def test_unknown_loss_is_refused():
     with pytest.raises(ValueError, match="loss must be one of"):
         DGCNN(10, loss="mse")
+
+
+# ---------------------------------------------------------------------------- text side
+PASSAGES = ["北京是中华人民共和国的首都，也是全国的政治中心。", "長江是中國最長的河流，全長約6300公里。"]
+
+
+def test_candidate_spans_respect_threshold_order_and_length():
+    start = np.array([0.05, 0.9, 0.2, 0.0, 0.0])
+    end = np.array([0.0, 0.0, 0.5, 0.0, 0.8])
+    spans = {(i, j): round(s, 6) for i, j, s in candidate_spans(start, end, max_answer_length=3)}
+    assert spans == {(1, 2): 0.45, (2, 2): 0.1, (2, 4): 0.16}  # (1, 4) is 4 long; index 0 is below 0.1
+
+
+def test_vote_rewards_agreement_over_one_confident_passage():
+    assert vote([0.5]) == pytest.approx(0.25 / 1.5)
+    assert vote([0.5, 0.5, 0.5]) > vote([0.6])  # three agreeing passages beat one surer one
+    assert vote([0.05] * 10) < vote([0.2])  # many low-confidence hits lose to one clear one
+    assert vote([]) == 0.0
+
+
+def test_windows_cover_the_passage_with_overlap():
+    assert windows(100, 256, 128) == [(0, 100)]
+    spans = windows(600, 256, 128)
+    assert spans[0] == (0, 256) and spans[-1] == (344, 600)
+    assert all(b2 < e1 for (_, e1), (b2, _) in itertools.pairwise(spans))
+
+
+def test_encoder_keeps_positions_through_simplification_and_full_width():
+    encoder = MRCTextEncoder.build(PASSAGES, char_min_count=1, word_min_count=1)
+    text = "長江全長約６３００公里"
+    normalised = encoder.normalise([text])[0]
+    assert normalised == "长江全长约6300公里" and len(normalised) == len(text)
+    chars, words = encoder.encode(text)
+    assert chars.shape == words.shape == (len(text),)
+    assert (chars[:2] > 1).all()  # 长 and 江 are known after simplification
+    assert MRCTextEncoder.from_config(encoder.get_config()).get_config() == encoder.get_config()
+
+
+def test_answer_is_a_substring_of_the_passage_as_given(tmp_path):
+    encoder = MRCTextEncoder.build(PASSAGES, char_min_count=1, word_min_count=1)
+    model = DGCNN(encoder.char_vocabulary_size, encoder.word_vocabulary_size, width=8, word_dim=4, seed=0)
+    model.attach_text_encoder(encoder)
+    bias = model.start_head.weights[1]
+    bias.assign(bias + 5.0)  # every start above the threshold, so spans exist
+    model.end_head.weights[1].assign(model.end_head.weights[1] + 5.0)
+    model.exists_head.weights[1].assign(model.exists_head.weights[1] + 5.0)
+    answer, score = model.answer("中國最長的河流是什麼？", PASSAGES, max_answer_length=4)
+    assert answer and any(answer in p for p in PASSAGES) and 0 < score < 1
+    model.save(tmp_path / "reader.keras")
+    reloaded = keras.saving.load_model(tmp_path / "reader.keras")
+    assert reloaded.text_encoder.get_config() == encoder.get_config()
+    assert reloaded.answer("中國最長的河流是什麼？", PASSAGES, max_answer_length=4)[0] == answer
+
+
+@pytest.mark.parametrize(
+    "question, passages, message",
+    [("", PASSAGES, "non-empty"), ("   ", PASSAGES, "non-empty"), ("问题", [], "at least one passage")],
+)
+def test_bad_questions_and_passages_get_clear_errors(question, passages, message):
+    encoder = MRCTextEncoder.build(PASSAGES, char_min_count=1, word_min_count=1)
+    model = DGCNN(encoder.char_vocabulary_size, encoder.word_vocabulary_size, width=8, word_dim=4)
+    model.attach_text_encoder(encoder)
+    with pytest.raises(ValueError, match=message):
+        model.answer(question, passages)
+
+
+def test_unusual_text_never_crashes():
+    encoder = MRCTextEncoder.build(PASSAGES, char_min_count=1, word_min_count=1)
+    model = DGCNN(encoder.char_vocabulary_size, encoder.word_vocabulary_size, width=8, word_dim=4)
+    model.attach_text_encoder(encoder)
+    long_passage = "长江" * 700  # longer than any window
+    for passages in (["   "], ["The quick brown fox 🦊"], [long_passage], ["𠀀𠀁 unknown chars"]):
+        answer, score = model.answer("what?", passages)
+        assert isinstance(answer, str) and score >= 0
+        assert answer == "" or any(answer in p for p in passages)
+    assert model.answer("问题", [""]) == ("", 0.0)
+
+
+def test_batches_label_every_occurrence_inside_the_crop():
+    text = "甲乙丙丁" * 100 + "答案在这里" + "戊己" * 100 + "答案在这里"
+    example = MRCExample(
+        question_id="q",
+        question="答案？",
+        passages=(Passage(text, ("答案在这里",), (400,)),),
+        answers=("答案在这里",),
+    )
+    encoder = MRCTextEncoder.build([text, "答案？"], char_min_count=1, word_min_count=1)
+    for label in ("all", "annotated"):
+        batches = MRCBatches([example] * 8, encoder, batch_size=8, random_crop=0.0, label=label, seed=1)
+        inputs, targets = batches[0]
+        assert inputs["passage_chars"].shape == (8, 256) and inputs["question_chars"].shape == (8, 64)
+        for row in range(8):
+            starts, ends = np.flatnonzero(targets["start"][row]), np.flatnonzero(targets["end"][row])
+            assert len(starts) >= 1 and len(starts) == len(ends)
+            assert all(e - s == 4 for s, e in zip(starts, ends, strict=True))
+            if label == "annotated":
+                assert len(starts) == 1 and inputs["passage_chars"][row, starts[0]] > 1
+    validation = MRCBatches([example], encoder, training=False)
+    inputs, targets = validation[0]
+    assert targets["start"].sum() == 0  # read from the start: both answers lie beyond 256 characters
