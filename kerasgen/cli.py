@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--data-dir")
     publish.add_argument("--quick", action="store_true")
 
+    answer = commands.add_parser("answer", help="answer Chinese questions from passages (DGCNN, post 6)")
+    answer.add_argument("--model", default="dgcnn_zh", help="zoo entry, run folder or .keras file")
+    answer.add_argument("--question", help="one question")
+    answer.add_argument("--passage", action="append", help="a passage (repeat for several)")
+    answer.add_argument("--input", help="a SQuAD-format JSON file of questions")
+    answer.add_argument("--output", help="with --input: write {question_id: answer} JSON here")
+    answer.add_argument("--max-answer-length", type=_positive, default=32, help="characters (default 32)")
+
     demo = commands.add_parser("demo", help="load every zoo entry and write samples and results")
     demo.add_argument("--out", default="demo_out")
     return parser
@@ -98,6 +106,47 @@ def _recipe_of(reference: str, explicit: str | None) -> str:
     if path.suffix == ".keras" or path.is_dir():
         raise UserError(f"cannot tell which recipe {reference} came from; pass --recipe NAME.")
     return reference
+
+
+ANSWER_CHUNK = 50  # questions per progress-bar update
+
+
+def _answer(args: argparse.Namespace) -> None:
+    """``kerasgen answer``: one question from the command line, or a SQuAD file in batch."""
+    if bool(args.input) == bool(args.question):
+        raise UserError("give either --question Q --passage P [--passage P2 ...] or --input FILE.json.")
+    model = _load_any(args.model)
+    if not hasattr(model, "answer_many"):
+        raise UserError(f"{args.model} is not a reading-comprehension model (try dgcnn_zh).")
+    length = args.max_answer_length
+    if args.question:
+        if not args.passage:
+            raise UserError("give at least one --passage with --question.")
+        answer, score = model.answer(args.question, args.passage, max_answer_length=length)
+        print(json.dumps({"answer": answer, "score": round(score, 4)}, ensure_ascii=False))
+        return
+    import keras
+
+    from kerasgen.data.mrc import read_squad
+
+    examples = read_squad(args.input, simplify=False)
+    blank = [e for e in examples if not e.question.strip()]  # nothing to answer: predicted ""
+    examples = [e for e in examples if e.question.strip()]
+    items = [(e.question, [p.original for p in e.passages]) for e in examples]
+    bar = keras.utils.Progbar(len(items), unit_name="question")
+    predictions = {e.question_id: "" for e in blank}
+    for start in range(0, len(items), ANSWER_CHUNK):
+        chunk = items[start : start + ANSWER_CHUNK]
+        answers = model.answer_many(chunk, max_answer_length=length)
+        for example, (answer, _) in zip(examples[start : start + ANSWER_CHUNK], answers, strict=True):
+            predictions[example.question_id] = answer
+        bar.add(len(chunk))
+    text = json.dumps(predictions, ensure_ascii=False, indent=1)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {len(predictions)} answers to {args.output}")
+    else:
+        print(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             path = zoo.publish(args.run, data_dir=args.data_dir, quick=args.quick)
             print(f"published {path}")
+    elif args.command == "answer":
+        _answer(args)
     elif args.command == "demo":
         from kerasgen.demo import run_demo
 
