@@ -289,3 +289,49 @@ def test_batches_label_every_occurrence_inside_the_crop():
     validation = MRCBatches([example], encoder, training=False)
     inputs, targets = validation[0]
     assert targets["start"].sum() == 0  # read from the start: both answers lie beyond 256 characters
+
+
+def test_cli_answers_a_squad_file_and_a_single_question(tmp_path, capsys):
+    import json
+
+    from kerasgen import cli
+
+    encoder = MRCTextEncoder.build(PASSAGES, char_min_count=1, word_min_count=1)
+    model = DGCNN(encoder.char_vocabulary_size, encoder.word_vocabulary_size, width=8, word_dim=4, seed=0)
+    model.attach_text_encoder(encoder)
+    for head in (model.start_head, model.end_head, model.exists_head):
+        head.weights[1].assign(head.weights[1] + 5.0)
+    model.save(tmp_path / "reader.keras")
+    squad = {
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {
+                        "context": PASSAGES[1],
+                        "qas": [
+                            {
+                                "id": "q1",
+                                "question": "最長的河流？",
+                                "answers": [{"text": "長江", "answer_start": 0}],
+                            },
+                            {"id": "q2", "question": " ", "answers": [{"text": "長江", "answer_start": 0}]},
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+    (tmp_path / "in.json").write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    model_path, out = str(tmp_path / "reader.keras"), str(tmp_path / "preds.json")
+    assert (
+        cli.main(["answer", "--model", model_path, "--input", str(tmp_path / "in.json"), "--output", out])
+        == 0
+    )
+    predictions = json.loads((tmp_path / "preds.json").read_text(encoding="utf-8"))
+    assert set(predictions) == {"q1", "q2"} and predictions["q2"] == ""
+    assert predictions["q1"] and predictions["q1"] in PASSAGES[1]  # traditional, as given
+    assert cli.main(["answer", "--model", model_path, "--question", "首都？", "--passage", PASSAGES[0]]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["answer"] in PASSAGES[0]
+    assert cli.main(["answer", "--model", model_path, "--question", "首都？"]) == 2  # no passage: clear error
+    assert "--passage" in capsys.readouterr().err
