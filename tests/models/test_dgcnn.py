@@ -335,3 +335,20 @@ def test_cli_answers_a_squad_file_and_a_single_question(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["answer"] in PASSAGES[0]
     assert cli.main(["answer", "--model", model_path, "--question", "首都？"]) == 2  # no passage: clear error
     assert "--passage" in capsys.readouterr().err
+
+
+def test_validation_sees_the_weight_average_and_training_the_raw_weights():
+    from kerasgen.callbacks import EvaluateWithAverage
+
+    model = tiny_dgcnn(ema_momentum=0.9)
+    model.fit(X, Y, batch_size=16, epochs=2, verbose=0)
+    raw = [np.asarray(v) for v in model.trainable_variables]
+    with model.average.swapped_in():
+        expected = model.evaluate(X, Y, batch_size=16, verbose=0, return_dict=True)["loss"]
+    plain = model.evaluate(X, Y, batch_size=16, verbose=0, return_dict=True)["loss"]
+    swapped = model.evaluate(
+        X, Y, batch_size=16, verbose=0, return_dict=True, callbacks=[EvaluateWithAverage()]
+    )
+    assert swapped["loss"] == pytest.approx(expected, rel=1e-5) and expected != pytest.approx(plain, rel=1e-5)
+    for before, after in zip(raw, model.trainable_variables, strict=True):
+        np.testing.assert_array_equal(before, np.asarray(after))
