@@ -7,6 +7,7 @@ traceback; ``KERASGEN_DEBUG=1`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data-dir")
     evaluate.add_argument("--quick", action="store_true", help="a few hundred digits, fewer samples")
     evaluate.add_argument("--out", help="write the metrics JSON here")
+    evaluate.add_argument("--data", help="a data file to score on instead (dgcnn_zh: a SQuAD-format JSON)")
 
     sample = commands.add_parser("sample", help="write a grid of samples as PNG")
     sample.add_argument("model", help="a zoo entry name, a run folder or a .keras file")
@@ -169,9 +171,11 @@ def run(args: argparse.Namespace) -> int:
         from kerasgen import recipes
 
         model = _load_any(args.model)
-        metrics = recipes.get(_recipe_of(args.model, args.recipe)).evaluate(
-            model, data_dir=args.data_dir, quick=args.quick
-        )
+        recipe = recipes.get(_recipe_of(args.model, args.recipe))
+        extra = {"data_file": args.data} if args.data else {}
+        if extra and "data_file" not in inspect.signature(recipe.evaluate).parameters:
+            raise UserError(f"{recipe.name} evaluates on its own held-out data; it takes no --data.")
+        metrics = recipe.evaluate(model, data_dir=args.data_dir, quick=args.quick, **extra)
         text = json.dumps(metrics, indent=2)
         print(text)
         if args.out:

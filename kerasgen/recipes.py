@@ -31,7 +31,8 @@ class Recipe:
         epochs, batch_size: defaults for ``fit``.
         callbacks: ``(data_dir=None) → list`` of extra callbacks (schedules, sample quality); they
             run before the checkpoint, so metrics they add to the logs can be monitored.
-        monitor: the validation metric whose lowest epoch is kept.
+        monitor: the validation metric whose best epoch is kept.
+        monitor_mode: ``"min"`` (a loss) or ``"max"`` (a score such as F1).
         data: a sentence on data and split, copied into the zoo card.
         baseline: the published or calibration figure to judge against, with its source.
         headline: the metric ``kerasgen demo`` prints for the entry.
@@ -49,6 +50,7 @@ class Recipe:
     data: str
     callbacks: Callable[..., list] = field(default=lambda data_dir=None: [])
     monitor: str = "val_loss"
+    monitor_mode: str = "min"
     baseline: str = ""
     headline: str = "negative_elbo_nats"
 
@@ -76,6 +78,7 @@ def register(recipe: Recipe) -> Recipe:
 def _load_families() -> None:
     import kerasgen.models.adversarial.recipes  # registers posts 3 and 7
     import kerasgen.models.classifier.recipes  # registers the digit yardstick
+    import kerasgen.models.dgcnn.recipes  # registers post 6's reader
     import kerasgen.models.em.recipes  # registers post 2's family
     import kerasgen.models.flows.recipes  # registers post 8's family
     import kerasgen.models.vae.recipes  # noqa: F401  (registers the VAE family)

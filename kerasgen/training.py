@@ -14,7 +14,6 @@ Interrupt it at any point and run the same command again: it restores the last f
 from __future__ import annotations
 
 import json
-import math
 import platform
 import shlex
 import sys
@@ -32,9 +31,10 @@ STATE_FILE = "train_state.json"
 class TrainingState(keras.callbacks.Callback):
     """Writes ``train_state.json`` after every epoch: wall time, history and the best value."""
 
-    def __init__(self, path: Path, state: dict, monitor: str):
+    def __init__(self, path: Path, state: dict, monitor: str, mode: str = "min"):
         super().__init__()
         self.path, self.state, self.monitor = path, state, monitor
+        self.sign = -1.0 if mode == "max" else 1.0
         self._epoch_start = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -52,7 +52,8 @@ class TrainingState(keras.callbacks.Callback):
         self.state["history"] = [h for h in self.state["history"] if h["epoch"] < epoch + 1]
         self.state["history"].append({"epoch": epoch + 1, **logs})
         value = logs.get(self.monitor)
-        if value is not None and value < self.state.get("best", math.inf):
+        best = self.state.get("best")
+        if value is not None and (best is None or self.sign * value < self.sign * best):
             self.state["best"], self.state["best_epoch"] = value, epoch + 1
         save_json(self.path, self.state)
 
@@ -143,12 +144,12 @@ def train(
         keras.callbacks.ModelCheckpoint(
             str(best_path),
             monitor=recipe.monitor,
-            mode="min",
+            mode=recipe.monitor_mode,
             save_best_only=True,
             save_weights_only=True,
             initial_value_threshold=state.get("best"),
         ),
-        TrainingState(state_path, state, recipe.monitor),
+        TrainingState(state_path, state, recipe.monitor, recipe.monitor_mode),
         keras.callbacks.BackupAndRestore(str(out / "backup"), delete_checkpoint=False),
     ]
     if logdir:
@@ -163,6 +164,8 @@ def train(
     )
     if best_path.exists():
         model.load_weights(best_path)
+    if hasattr(model, "use_average_weights"):  # export the weight average it was validated with
+        model.use_average_weights()
     model.save(out / "model.keras")
     state["completed"] = True
     save_json(state_path, state)

@@ -2,6 +2,7 @@
 
 from kerasgen.models.adversarial import AAE, ALI, GAN, WGANGP, VIRegularizedGAN
 from kerasgen.models.classifier import DigitClassifier, build_digit_features
+from kerasgen.models.dgcnn import DGCNN
 from kerasgen.models.em import KMeans
 from kerasgen.models.flows import FVAE, NICE, Glow
 from kerasgen.models.vae import (
@@ -17,6 +18,7 @@ __all__ = [
     "AAE",
     "ALI",
     "CVAE",
+    "DGCNN",
     "FVAE",
     "GAN",
     "NICE",
