@@ -150,7 +150,10 @@ def train(
             initial_value_threshold=state.get("best"),
         ),
         TrainingState(state_path, state, recipe.monitor, recipe.monitor_mode),
-        keras.callbacks.BackupAndRestore(str(out / "backup"), delete_checkpoint=False),
+        # double_checkpoint: a kill while the backup is written leaves the previous one to resume from.
+        keras.callbacks.BackupAndRestore(
+            str(out / "backup"), double_checkpoint=True, delete_checkpoint=False
+        ),
     ]
     if logdir:
         reference = recipe.reference(data_dir=data_dir, count=64) if recipe.reference else None
