@@ -31,7 +31,11 @@ def _reference(data_dir=None, count=64):
 
 
 def _evaluate(model, data_dir=None, quick=False):
-    """Held-out bits/dim (exact for flows, a bound for f-VAE) and the invertibility error."""
+    """Held-out bits/dim (exact for flows, a bound for f-VAE) and the invertibility error.
+
+    The error is ``max |decode(encode(x)) − bin centre of x|`` per digit, reported as the largest,
+    the median and the count of digits above issue #4's 1e-4.
+    """
     limit = 500 if quick else None
     images = as_numpy(mnist("heldout", batch_size=1000, limit=limit))
     metrics = {
@@ -41,7 +45,10 @@ def _evaluate(model, data_dir=None, quick=False):
     }
     if not isinstance(model, FVAE):
         centres = (np.round(images * 255) + 0.5) / 256
-        metrics["invertibility_max_abs_error"] = float(np.abs(model.reconstruct(images) - centres).max())
+        errors = np.abs(model.reconstruct(images) - centres).reshape(len(images), -1).max(axis=1)
+        metrics["invertibility_max_abs_error"] = float(errors.max())
+        metrics["invertibility_median_abs_error"] = float(np.median(errors))
+        metrics["invertibility_examples_over_1e-4"] = int((errors > 1e-4).sum())
     return metrics
 
 
@@ -111,7 +118,10 @@ register(
             "Bar from issue #4: held-out bits/dim ≤ 1.5 (Glow's lineage: about 1.05 on the full 60k). "
             "Paper rather than author configuration: over the first 3 epochs the author's (additive "
             "couplings, zero-init ActNorm) reached validation 5.9 bits/dim, the paper's 3.7; additive "
-            "couplings cannot scale the near-constant background, which dominates MNIST's likelihood."
+            "couplings cannot scale the near-constant background, which dominates MNIST's likelihood. "
+            "Invertibility: each step inverts to about 1e-6, but composed in float32 the inverse "
+            "amplifies those errors on a few unusual held-out digits (exploding inverses of affine "
+            "flows, Behrmann et al. 2021); see the median and the count above 1e-4."
         ),
         **_COMMON,
     )
