@@ -200,6 +200,8 @@ def test_candidate_spans_respect_threshold_order_and_length():
     end = np.array([0.0, 0.0, 0.5, 0.0, 0.8])
     spans = {(i, j): round(s, 6) for i, j, s in candidate_spans(start, end, max_answer_length=3)}
     assert spans == {(1, 2): 0.45, (2, 2): 0.1, (2, 4): 0.16}  # (1, 4) is 4 long; index 0 is below 0.1
+    best_two = candidate_spans(start, end, max_answer_length=3, top_k=2)
+    assert [(i, j) for i, j, _ in best_two] == [(1, 2), (2, 4)]  # best first
 
 
 def test_vote_rewards_agreement_over_one_confident_passage():

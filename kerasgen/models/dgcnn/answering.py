@@ -8,22 +8,34 @@ from collections.abc import Iterable
 import numpy as np
 
 THRESHOLD = 0.1  # post 6: candidate starts/ends have probability above 0.1
+MAX_SPANS = 20  # candidate spans kept per window, best first
 
 
 def candidate_spans(
-    start: np.ndarray, end: np.ndarray, max_answer_length: int, threshold: float = THRESHOLD
+    start: np.ndarray,
+    end: np.ndarray,
+    max_answer_length: int,
+    threshold: float = THRESHOLD,
+    top_k: int | None = MAX_SPANS,
 ) -> list[tuple[int, int, float]]:
     """Spans ``(i, j, p_start_i · p_end_j)`` with both probabilities above ``threshold``.
 
-    ``i ≤ j < i + max_answer_length``; ``j`` is inclusive (the last character of the span).
+    ``i ≤ j < i + max_answer_length``; ``j`` is inclusive (the last character of the span). At most
+    ``top_k`` spans are kept, best first: lower ones cannot win a passage and add almost nothing
+    to a vote (squares of small scores), while an uncertain model can propose thousands.
     """
-    starts = np.flatnonzero(np.asarray(start) > threshold)
-    ends = np.flatnonzero(np.asarray(end) > threshold)
-    spans = []
-    for i in starts:
-        for j in ends[(ends >= i) & (ends < i + max_answer_length)]:
-            spans.append((int(i), int(j), float(start[i] * end[j])))
-    return spans
+    start, end = np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64)
+    starts = np.flatnonzero(start > threshold)
+    ends = np.flatnonzero(end > threshold)
+    if len(starts) == 0 or len(ends) == 0:
+        return []
+    gap = ends[None, :] - starts[:, None]
+    rows, cols = np.nonzero((gap >= 0) & (gap < max_answer_length))
+    scores = start[starts[rows]] * end[ends[cols]]
+    order = np.argsort(-scores, kind="stable")
+    if top_k is not None:
+        order = order[:top_k]
+    return [(int(starts[rows[k]]), int(ends[cols[k]]), float(scores[k])) for k in order]
 
 
 def vote(scores: Iterable[float]) -> float:
