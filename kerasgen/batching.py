@@ -16,3 +16,23 @@ def map_batches(function: Callable, x, batch_size: int = 1000) -> np.ndarray:
     return np.concatenate(
         [ops.convert_to_numpy(function(x[i : i + batch_size])) for i in range(0, count, batch_size)]
     )
+
+
+def first_examples(x, count: int) -> np.ndarray:
+    """Up to ``count`` inputs from an array, a tuple ``(x, ...)`` or a dataset of such batches.
+
+    What ``fit`` would see first, for data-dependent initialisation (K-Means seeding, ActNorm).
+    """
+    import tensorflow as tf
+
+    if isinstance(x, tf.data.Dataset):
+        batches, seen = [], 0
+        for batch in x:
+            batch = batch[0] if isinstance(batch, (tuple, list)) else batch
+            batches.append(np.asarray(batch))
+            seen += len(batches[-1])
+            if seen >= count:
+                break
+        return np.concatenate(batches)[:count]
+    x = x[0] if isinstance(x, (tuple, list)) else x
+    return np.asarray(x)[:count]

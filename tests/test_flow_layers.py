@@ -104,21 +104,16 @@ def test_log_det_matches_the_jacobian(name):
     np.testing.assert_allclose(log_det.numpy(), expected, rtol=1e-4, atol=2e-4)
 
 
-def test_actnorm_matches_tfb_scale_and_shift():
-    layer = _built(ActNorm(), (4, 4, 3))
-    x = tf.constant(RNG.normal(size=(2, 4, 4, 3)).astype("float32"))
-    bijector = tfb.Chain([tfb.Shift(layer.shift.numpy()), tfb.Scale(np.exp(layer.log_scale.numpy()))])
-    y, log_det = layer.forward(x)
-    np.testing.assert_allclose(y.numpy(), bijector.forward(x).numpy(), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(
-        log_det.numpy(), bijector.forward_log_det_jacobian(x, event_ndims=3), rtol=1e-5
-    )
-
-
-def test_elementwise_affine_matches_tfb_scale_and_shift_per_entry():
-    layer = _built(ElementwiseAffine(), (3, 3, 2))
-    assert not np.allclose(layer.log_scale.numpy(), layer.log_scale.numpy().mean())  # per entry
-    x = tf.constant(RNG.normal(size=(2, 3, 3, 2)).astype("float32"))
+@pytest.mark.parametrize(
+    "make, shape",
+    [(lambda: ActNorm(), (4, 4, 3)), (lambda: ElementwiseAffine(), (3, 3, 2))],
+    ids=["actnorm_per_channel", "elementwise_affine_per_entry"],
+)
+def test_affine_layers_match_tfb_scale_and_shift(make, shape):
+    layer = _built(make(), shape)
+    if isinstance(layer, ElementwiseAffine):
+        assert not np.allclose(layer.log_scale.numpy(), layer.log_scale.numpy().mean())  # per entry
+    x = tf.constant(RNG.normal(size=(2, *shape)).astype("float32"))
     bijector = tfb.Chain([tfb.Shift(layer.shift.numpy()), tfb.Scale(np.exp(layer.log_scale.numpy()))])
     y, log_det = layer.forward(x)
     np.testing.assert_allclose(y.numpy(), bijector.forward(x).numpy(), rtol=1e-6, atol=1e-6)

@@ -8,9 +8,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasgen.batching import first_examples
 from kerasgen.distribute import replica_gather, replica_sum
 
 METHODS = ("em", "gradient")
+SEED_SAMPLE = 10_000  # points k-means++ seeding looks at
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
@@ -245,7 +247,7 @@ class KMeans(keras.Model):
     def fit(self, x=None, y=None, batch_size=None, **kwargs):
         """``keras.Model.fit``; seeds the centres first and defaults arrays to one full batch."""
         if not self.built or not bool(self.initialized.numpy()):
-            self.initialize(_seed_sample(x))
+            self.initialize(first_examples(x, SEED_SAMPLE))
         if batch_size is None and not isinstance(x, tf.data.Dataset) and not self.mini_batch:
             # One full-batch EM step per epoch: feed the whole array as one tensor, unshuffled
             # (order is irrelevant to the M-step and copying it every epoch is not free).
@@ -299,21 +301,6 @@ def kmeans_plus_plus(points: np.ndarray, num_clusters: int, rng: np.random.Gener
         centres.append(points[candidates[best]])
         closest = np.minimum(closest, candidate_distances[best])
     return np.stack(centres)
-
-
-def _seed_sample(x, limit: int = 10_000) -> np.ndarray:
-    """Up to ``limit`` points from an array or a dataset of ``x`` / ``(x, ...)`` batches."""
-    if isinstance(x, tf.data.Dataset):
-        rows, total = [], 0
-        for batch in x:
-            batch = batch[0] if isinstance(batch, (tuple, list)) else batch
-            rows.append(np.asarray(batch))
-            total += len(rows[-1])
-            if total >= limit:
-                break
-        return np.concatenate(rows)[:limit]
-    x = x[0] if isinstance(x, (tuple, list)) else x
-    return np.asarray(x)[:limit]
 
 
 def cluster_purity(true_labels, cluster_labels) -> float:

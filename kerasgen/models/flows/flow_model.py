@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kerasgen.batching import map_batches
+from kerasgen.batching import first_examples, map_batches
 from kerasgen.losses import bits_per_dim
 from kerasgen.random import SavedSeedState, global_batch_noise
 from kerasgen.saving import NestedConfig
@@ -82,7 +82,7 @@ class FlowModel(NestedConfig, SavedSeedState, keras.Model):
     def fit(self, x=None, *args, **kwargs):
         """``keras.Model.fit``; data-dependent init first runs on the first ``INIT_EXAMPLES`` images."""
         if not self.is_initialized():
-            self.initialize(_first_images(x))
+            self.initialize(first_examples(x, INIT_EXAMPLES))
         return super().fit(x, *args, **kwargs)
 
     # ------------------------------------------------------------------ densities
@@ -182,19 +182,3 @@ class FlowModel(NestedConfig, SavedSeedState, keras.Model):
             "prior": self.prior,
             "seed": self.seed,
         }
-
-
-def _first_images(x, count: int = INIT_EXAMPLES):
-    """Up to ``count`` images from an array, a tuple of arrays or a ``tf.data.Dataset`` of batches."""
-    if isinstance(x, tf.data.Dataset):
-        batches, seen = [], 0
-        for batch in x:
-            batch = batch[0] if isinstance(batch, (tuple, list)) else batch
-            batches.append(np.asarray(batch))
-            seen += len(batches[-1])
-            if seen >= count:
-                break
-        return np.concatenate(batches)[:count]
-    if isinstance(x, (tuple, list)):
-        x = x[0]
-    return np.asarray(x)[:count]
