@@ -87,17 +87,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_any(reference: str):
-    from kerasgen import zoo
-
-    path = Path(reference)
-    if path.is_dir() and (path / "model.keras").exists():
-        return zoo.load_file(path / "model.keras")
-    if path.suffix == ".keras":
-        return zoo.load_file(path)
-    return zoo.load(reference)
-
-
 def _recipe_of(reference: str, explicit: str | None) -> str:
     if explicit:
         return explicit
@@ -117,7 +106,9 @@ def _answer(args: argparse.Namespace) -> None:
     """``kerasgen answer``: one question from the command line, or a SQuAD file in batch."""
     if bool(args.input) == bool(args.question):
         raise UserError("give either --question Q --passage P [--passage P2 ...] or --input FILE.json.")
-    model = _load_any(args.model)
+    from kerasgen import zoo
+
+    model = zoo.load_any(args.model)
     if not hasattr(model, "answer_many"):
         raise UserError(f"{args.model} is not a reading-comprehension model (try dgcnn_zh).")
     length = args.max_answer_length
@@ -168,9 +159,9 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"trained {args.recipe}: {Path(args.out) / 'model.keras'}")
     elif args.command == "evaluate":
-        from kerasgen import recipes
+        from kerasgen import recipes, zoo
 
-        model = _load_any(args.model)
+        model = zoo.load_any(args.model)
         recipe = recipes.get(_recipe_of(args.model, args.recipe))
         extra = {"data_file": args.data} if args.data else {}
         if extra and "data_file" not in inspect.signature(recipe.evaluate).parameters:
@@ -181,9 +172,10 @@ def run(args: argparse.Namespace) -> int:
         if args.out:
             Path(args.out).write_text(text + "\n")
     elif args.command == "sample":
+        from kerasgen import zoo
         from kerasgen.eval import image_grid, png_bytes
 
-        model = _load_any(args.model)
+        model = zoo.load_any(args.model)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_bytes(png_bytes(image_grid(model.sample(args.num, seed=args.seed))))
         print(f"wrote {args.out}")

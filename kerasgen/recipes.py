@@ -29,13 +29,15 @@ class Recipe:
         reference: ``(data_dir) → images or (images, labels)`` for TensorBoard and the demo, or
             None for entries without images.
         epochs, batch_size: defaults for ``fit``.
-        callbacks: ``(data_dir=None) → list`` of extra callbacks (schedules, sample quality); they
-            run before the checkpoint, so metrics they add to the logs can be monitored.
+        callbacks: ``(data_dir=None, limit=None) → list`` of extra callbacks (schedules, sample
+            quality); they run before the checkpoint, so metrics they add to the logs can be monitored.
         monitor: the validation metric whose best epoch is kept.
         monitor_mode: ``"min"`` (a loss) or ``"max"`` (a score such as F1).
         data: a sentence on data and split, copied into the zoo card.
         baseline: the published or calibration figure to judge against, with its source.
         headline: the metric ``kerasgen demo`` prints for the entry.
+        results: ``→ markdown`` rendered from committed result files (ablations, comparisons, each
+            written by its own command), appended to the zoo card; None for none.
     """
 
     name: str
@@ -48,11 +50,12 @@ class Recipe:
     epochs: int
     batch_size: int
     data: str
-    callbacks: Callable[..., list] = field(default=lambda data_dir=None: [])
+    callbacks: Callable[..., list] = field(default=lambda data_dir=None, limit=None: [])
     monitor: str = "val_loss"
     monitor_mode: str = "min"
     baseline: str = ""
     headline: str = "negative_elbo_nats"
+    results: Callable[[], str] | None = None
 
     def compile(self, model: keras.Model) -> keras.Model:
         """Compile ``model`` with this recipe's optimizer(s); returns it."""

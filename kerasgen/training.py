@@ -79,7 +79,7 @@ def machine_description() -> str:
 
 
 def train(
-    recipe_name: str,
+    recipe_name: str | recipes.Recipe,
     out: str | Path,
     epochs: int | None = None,
     batch_size: int | None = None,
@@ -92,9 +92,11 @@ def train(
 ) -> keras.Model:
     """Train ``recipe_name`` into ``out``, resuming from ``out/backup`` if it exists.
 
+    ``recipe_name`` may also be a ``Recipe`` that is not registered (an ablation variant).
     Returns the model holding the best validation weights (also saved as ``out/model.keras``).
     """
-    recipe = recipes.get(recipe_name)
+    recipe = recipe_name if isinstance(recipe_name, recipes.Recipe) else recipes.get(recipe_name)
+    recipe_name = recipe.name
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     epochs = epochs or recipe.epochs
@@ -140,7 +142,7 @@ def train(
     # kill between the two re-runs an epoch the history already holds, and TrainingState
     # replaces it; it never skips one.
     callbacks = [
-        *recipe.callbacks(data_dir=data_dir),
+        *recipe.callbacks(data_dir=data_dir, limit=limit),
         keras.callbacks.ModelCheckpoint(
             str(best_path),
             monitor=recipe.monitor,

@@ -5,6 +5,7 @@ Each entry is a folder ``zoo/<name>/`` of data, not code:
 - ``entry.json``: name, description, recipe, and the sha256 of every file below;
 - ``config.json``: the serialised model (``keras.saving.serialize_keras_object``);
 - ``model.weights.h5``: the weights;
+- ``assets/``: what the model's ``save_assets`` writes, if anything (a vocabulary, a tokeniser);
 - ``metrics.json``: what ``kerasgen evaluate <name>`` printed when the entry was published;
 - ``card.md``: data and split, training command, epochs, wall time, machine, metrics.
 
@@ -25,6 +26,7 @@ import kerasgen.models  # noqa: F401  (registers every model class for deseriali
 
 ZOO_DIR_ENV = "KERASGEN_ZOO_DIR"
 WEIGHTS_FILE = "model.weights.h5"
+ASSETS_DIR = "assets"
 CONFIG_FILE = "config.json"
 ENTRY_FILE = "entry.json"
 
@@ -106,9 +108,21 @@ def load(name: str, compile: bool = True) -> keras.Model:
         raise ZooError(
             f"{folder / WEIGHTS_FILE} does not fit the architecture in {folder / CONFIG_FILE}: {error}"
         ) from None
+    if (folder / ASSETS_DIR).is_dir() and hasattr(model, "load_assets"):
+        model.load_assets(str(folder / ASSETS_DIR))
     if compile:
         recipes.get(entry["recipe"]).compile(model)
     return model
+
+
+def load_any(reference: str | Path) -> keras.Model:
+    """A zoo entry name, a ``kerasgen train`` run folder or a ``.keras`` file → the model."""
+    path = Path(reference)
+    if path.is_dir() and (path / "model.keras").exists():
+        return load_file(path / "model.keras")
+    if path.suffix == ".keras":
+        return load_file(path)
+    return load(str(reference))
 
 
 def load_file(path: str | Path) -> keras.Model:
@@ -121,6 +135,17 @@ def load_file(path: str | Path) -> keras.Model:
     except Exception as error:
         reason = str(error).split("\n")[0][:300]
         raise ZooError(f"{path} is not a readable .keras model ({reason}).") from None
+
+
+def _flat(metrics: dict, prefix: str = "") -> dict:
+    """``{"per_source": {"cmrc": {"f1": 1}}}`` → ``{"per_source / cmrc / f1": 1}`` for the card's table."""
+    flat = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key} / "))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _card(entry: dict, state: dict, metrics: dict, recipe) -> str:
@@ -146,10 +171,12 @@ def _card(entry: dict, state: dict, metrics: dict, recipe) -> str:
         "| metric | value |",
         "| --- | --- |",
     ]
-    for key, value in metrics.items():
+    for key, value in _flat(metrics).items():
         lines.append(f"| {key} | {value} |")
     if recipe.baseline:
         lines += ["", "## Reference", "", recipe.baseline]
+    if recipe.results is not None:
+        lines += ["", recipe.results().strip()]
     return "\n".join(lines) + "\n"
 
 
@@ -179,13 +206,18 @@ def publish(run: str | Path, data_dir: str | None = None, quick: bool = False) -
     published = keras.saving.deserialize_keras_object(config)
     published.set_weights(model.get_weights())
     published.save_weights(folder / WEIGHTS_FILE)
+    files = [CONFIG_FILE, WEIGHTS_FILE]
+    if hasattr(model, "save_assets"):  # vocabularies and tokenisers travel with the weights
+        (folder / ASSETS_DIR).mkdir(exist_ok=True)
+        model.save_assets(str(folder / ASSETS_DIR))
+        files += sorted(str(p.relative_to(folder)) for p in (folder / ASSETS_DIR).rglob("*") if p.is_file())
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
     entry = {
         "name": recipe.name,
         "description": recipe.description,
         "recipe": recipe.name,
         "train_command": state.get("command"),
-        "sha256": {name: sha256(folder / name) for name in (CONFIG_FILE, WEIGHTS_FILE)},
+        "sha256": {name: sha256(folder / name) for name in files},
     }
     (folder / "card.md").write_text(_card(entry, state, metrics, recipe))
     (folder / ENTRY_FILE).write_text(json.dumps(entry, indent=2) + "\n")

@@ -22,3 +22,11 @@ def test_demo_writes_figures_and_results_for_every_entry(tmp_path, monkeypatch):
     assert "cluster_centres" in saved["kmeans_mnist"]["images"]
     assert saved["plsa_zh"]["quick_metrics"] is None  # its texts are not bundled: card figures shown
     assert len((tmp_path / "plsa_zh" / "topics.txt").read_text().splitlines()) == 10
+    if "dgcnn_zh" in saved:  # the reader answers its built-in questions from the passages given
+        from kerasgen.models.dgcnn.answering import EXAMPLE_QUESTIONS
+
+        rows = (tmp_path / "dgcnn_zh" / "answers.txt").read_text(encoding="utf-8").splitlines()
+        assert len(rows) == len(EXAMPLE_QUESTIONS)
+        for row, (_, passages) in zip(rows, EXAMPLE_QUESTIONS, strict=True):
+            answer = row.split("\t")[1]
+            assert answer == "(no answer)" or any(answer in p for p in passages)

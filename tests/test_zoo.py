@@ -31,8 +31,10 @@ def test_entry_loads_compiled_and_matches_its_published_metrics(name):
     recipe = recipes.get(name)
     quick = recipe.evaluate(model, quick=True)
     # A few hundred held-out examples: close to the figure measured on all 5,000.
-    tolerance = 8.0 if recipe.headline.endswith("nats") else max(0.05, 0.05 * abs(published[recipe.headline]))
-    assert abs(quick[recipe.headline] - published[recipe.headline]) < tolerance
+    # Entries whose full evaluation also scored the quick subset (``quick_<headline>``) match it.
+    expected = published.get(f"quick_{recipe.headline}", published[recipe.headline])
+    tolerance = 8.0 if recipe.headline.endswith("nats") else max(0.05, 0.05 * abs(expected))
+    assert abs(quick[recipe.headline] - expected) < tolerance
     if hasattr(model, "sample"):
         samples = model.sample(4, seed=0)
         assert samples.shape == (4, 28, 28, 1) and np.isfinite(samples).all()

@@ -13,7 +13,7 @@ class AttentionPooling1D(keras.layers.Layer):
     """``Σ_t softmax(a)_t h_t`` with ``a_t = vᵀ tanh(W h_t)`` (W and v without bias; post 6).
 
     Padded positions get a score of −1e9 before the softmax, so they receive no weight.
-    ``weights(h, mask)`` returns the attention weights ``[B, T]`` (for plots).
+    ``attention_weights(h, mask)`` returns the attention weights ``[B, T]`` (for plots).
 
     Input ``[B, T, D]`` and a ``[B, T]`` mask; output ``[B, D]``.
     """

@@ -247,7 +247,13 @@ def test_answer_is_a_substring_of_the_passage_as_given(tmp_path):
 
 @pytest.mark.parametrize(
     "question, passages, message",
-    [("", PASSAGES, "non-empty"), ("   ", PASSAGES, "non-empty"), ("问题", [], "at least one passage")],
+    [
+        ("", PASSAGES, "non-empty"),
+        ("   ", PASSAGES, "non-empty"),
+        ("问题", [], "at least one passage"),
+        ("问题", 5, "string or a list"),
+        ("问题", None, "string or a list"),
+    ],
 )
 def test_bad_questions_and_passages_get_clear_errors(question, passages, message):
     encoder = MRCTextEncoder.build(PASSAGES, char_min_count=1, word_min_count=1)
@@ -354,3 +360,79 @@ def test_validation_sees_the_weight_average_and_training_the_raw_weights():
     assert swapped["loss"] == pytest.approx(expected, rel=1e-5) and expected != pytest.approx(plain, rel=1e-5)
     for before, after in zip(raw, model.trainable_variables, strict=True):
         np.testing.assert_array_equal(before, np.asarray(after))
+
+
+# ---------------------------------------------------------------------------- word vectors, recipe
+def test_word2vec_rows_follow_the_encoder_and_stay_fixed_in_training():
+    from kerasgen.models.dgcnn.word_vectors import train_word_vectors
+
+    texts = ["北京是中国的首都。", "上海是中国的城市。", "北京和上海都是城市。"] * 20
+    encoder = MRCTextEncoder.build(texts, char_min_count=1, word_min_count=1)
+    vectors = train_word_vectors(encoder, texts, dim=8, epochs=2, seed=0)
+    assert vectors.shape == (encoder.word_vocabulary_size, 8)
+    assert not vectors[:2].any()  # padding and unknown words get zero vectors, as in the post
+    assert np.abs(vectors[2:]).sum(axis=1).min() > 0  # every kept word was trained
+    np.testing.assert_array_equal(vectors, train_word_vectors(encoder, texts, dim=8, epochs=2, seed=0))
+
+    fixed = DGCNN(encoder.char_vocabulary_size, encoder.word_vocabulary_size, 8, 8, word_trainable=False)
+    fixed.embedding.word_embedding.embeddings.assign(vectors)
+    assert all(v is not fixed.embedding.word_embedding.embeddings for v in fixed.trainable_variables)
+    fixed.compile(optimizer=keras.optimizers.Adam(1e-2))
+    x = {
+        name: np.asarray(encoder.encode(texts[0])[name.endswith("words")])[None].repeat(4, 0)
+        for name in ("question_chars", "question_words", "passage_chars", "passage_words")
+    }
+    y = {"start": np.eye(x["passage_chars"].shape[1], dtype="float32")[[0] * 4]}
+    y["end"] = y["start"]
+    fixed.fit(x, y, epochs=2, verbose=0)
+    np.testing.assert_array_equal(np.asarray(fixed.embedding.word_embedding.embeddings), vectors)
+    assert (
+        keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(fixed)).word_trainable
+        is False
+    )
+
+
+@pytest.fixture(scope="module")
+def mrc_folder():
+    import os
+
+    folder = os.environ.get("KERASGEN_MRC_DIR")
+    if not folder or not os.path.isdir(folder):
+        pytest.skip("KERASGEN_MRC_DIR does not point at the shared MRC files")
+    return folder
+
+
+@pytest.mark.parametrize("variant", ["dgcnn_zh", "word2vec"])
+def test_recipe_trains_scores_and_answers_on_a_small_slice(tmp_path, mrc_folder, variant, monkeypatch):
+    """``kerasgen train dgcnn_zh --limit``: one epoch, per-epoch dev F1 logged, a model that answers."""
+    import json
+
+    from kerasgen.models.dgcnn.ablations import VARIANTS, variant_recipe
+    from kerasgen.training import train
+
+    recipe = variant if variant == "dgcnn_zh" else variant_recipe(variant, **VARIANTS[variant])
+    model = train(recipe, tmp_path / "run", epochs=1, batch_size=16, limit=48, data_dir=mrc_folder, verbose=0)
+    state = json.loads((tmp_path / "run" / "train_state.json").read_text())
+    assert state["completed"] and 0.0 <= state["history"][0]["val_f1"] <= 100.0
+    assert model.word_trainable == (variant == "dgcnn_zh")
+    answer, score = model.answer("北京是哪个国家的首都？", "北京是中华人民共和国的首都。")
+    assert (answer == "" and score == 0.0) or answer in "北京是中华人民共和国的首都。"
+    if variant == "dgcnn_zh":
+        _publish_and_load_with_assets(tmp_path, model, monkeypatch)
+
+
+def _publish_and_load_with_assets(tmp_path, model, monkeypatch):
+    """The text encoder travels with a zoo entry, checksummed like the weights."""
+    from kerasgen import zoo
+
+    monkeypatch.setenv(zoo.ZOO_DIR_ENV, str(tmp_path / "zoo"))
+    folder = zoo.publish(tmp_path / "run", quick=True)
+    assert "assets/text_encoder.json" in zoo.load_entry("dgcnn_zh")["sha256"]
+    loaded = zoo.load("dgcnn_zh")
+    passage = "北京是中华人民共和国的首都。"
+    assert loaded.answer("首都是哪里？", passage) == model.answer("首都是哪里？", passage)
+    assert "per_source / " in (folder / "card.md").read_text()
+    with open(folder / "assets" / "text_encoder.json", "a", encoding="utf-8") as handle:
+        handle.write(" ")
+    with pytest.raises(zoo.ZooError, match="corrupt"):
+        zoo.load("dgcnn_zh")

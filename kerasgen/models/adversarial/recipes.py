@@ -50,7 +50,7 @@ def _reference(data_dir=None, count=64):
     return as_numpy(mnist("heldout", batch_size=count, with_labels=True, limit=count), with_labels=True)
 
 
-def _sample_quality(data_dir=None, validation=None):
+def _sample_quality(data_dir=None, limit=None, validation=None):
     validation = (
         as_numpy(mnist("validation", data_dir=data_dir, batch_size=1000))
         if validation is None
@@ -59,7 +59,7 @@ def _sample_quality(data_dir=None, validation=None):
     return [SampleQuality(validation, num_samples=1000)]
 
 
-def _aae_callbacks(data_dir=None):
+def _aae_callbacks(data_dir=None, limit=None):
     validation = as_numpy(mnist("validation", data_dir=data_dir, batch_size=1000))
     return [*_sample_quality(validation=validation), LatentMoments(validation)]
 

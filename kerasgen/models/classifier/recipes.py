@@ -49,7 +49,7 @@ def _evaluate(model, data_dir=None, quick=False):
     return {**metrics, **SampleScorer(model, reference=images).floor(training)}
 
 
-def _callbacks(data_dir=None):
+def _callbacks(data_dir=None, limit=None):
     return [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3, patience=4, min_lr=1e-5)]
 
 

@@ -85,8 +85,6 @@ def answer_questions(
     ``max_question_length`` characters are cut. ``progress`` (e.g. a tqdm-like callable) is called
     with the number of windows done after each batch.
     """
-    import tensorflow as tf
-
     rows = []  # (item index, passage index, window begin, question ids, char ids, word ids)
     for index, (question, passages) in enumerate(items):
         texts = encoder.normalise([question, *passages])
@@ -98,7 +96,6 @@ def answer_questions(
             for begin, end in windows(len(passage), window, stride):
                 rows.append((index, k, begin, q_chars, q_words, chars[begin:end], words[begin:end]))
     per_passage: list[dict[tuple[int, int], dict[str, float]]] = [defaultdict(dict) for _ in items]
-    predict = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
     from kerasgen.models.dgcnn.text_encoder import pad_batch
 
     for start in range(0, len(rows), batch_size):
@@ -109,7 +106,7 @@ def answer_questions(
             "passage_chars": pad_batch([r[5] for r in chunk], window),
             "passage_words": pad_batch([r[6] for r in chunk], window),
         }
-        outputs = predict(batch)
+        outputs = model.predict_positions(batch)
         starts, ends = np.asarray(outputs["start"]), np.asarray(outputs["end"])
         for row, (index, k, begin, *_rest) in enumerate(chunk):
             passage = items[index][1][k]
@@ -121,3 +118,18 @@ def answer_questions(
         if progress is not None:
             progress(len(chunk))
     return [best_answer(list(found.values())) for found in per_passage]
+
+
+# Questions the demo and the notebook answer without any dataset: (question, passages).
+EXAMPLE_QUESTIONS = [
+    ("中华人民共和国的首都是哪座城市？", ["北京是中华人民共和国的首都，也是全国的政治和文化中心。"]),
+    (
+        "长江全长约多少公里？",
+        [
+            "长江是中国最长的河流，发源于青藏高原，全长约6300公里，流经十一个省级行政区。",
+            "黄河是中国第二长河，全长约5464公里。",
+        ],
+    ),
+    ("《红楼梦》的作者是谁？", ["《红楼梦》是清代小说家曹雪芹创作的长篇小说，被列为中国古典四大名著之一。"]),
+    ("台北101大楼有多高？", ["台北101是位於台灣台北市信義區的摩天大樓，樓高508公尺，曾是世界最高的建築。"]),
+]

@@ -60,6 +60,7 @@ class DGCNN(keras.Model):
         word_vocabulary_size: int = 0,
         width: int = 128,
         word_dim: int = 100,
+        word_trainable: bool = True,
         question_rates=(1, 2, 1),
         passage_rates=(1, 2, 4, 8, 16, 1),
         dropout: float = 0.1,
@@ -77,13 +78,18 @@ class DGCNN(keras.Model):
             int(char_vocabulary_size),
             int(word_vocabulary_size),
         )
-        self.width, self.word_dim = int(width), int(word_dim)
+        self.width, self.word_dim, self.word_trainable = int(width), int(word_dim), bool(word_trainable)
         self.question_rates, self.passage_rates = tuple(question_rates), tuple(passage_rates)
         self.dropout, self.loss_name = float(dropout), loss
         self.focal_alpha, self.focal_gamma = float(focal_alpha), float(focal_gamma)
         self.ema_momentum, self.seed = float(ema_momentum), seed
         self.embedding = MixEmbedding(
-            self.char_vocabulary_size, self.word_vocabulary_size, self.width, self.word_dim, name="embedding"
+            self.char_vocabulary_size,
+            self.word_vocabulary_size,
+            self.width,
+            self.word_dim,
+            word_trainable=self.word_trainable,
+            name="embedding",
         )
         self.embedding_dropout = layers.Dropout(self.dropout, seed=seed, name="embedding_dropout")
         self.question_blocks = [
@@ -103,6 +109,7 @@ class DGCNN(keras.Model):
         self.trackers = [keras.metrics.Mean(name=name) for name in self.metric_names]
         self.average = WeightAverage(self.ema_momentum) if self.ema_momentum > 0 else None
         self.text_encoder = None
+        self._positions_function = None  # compiled on first use by ``predict_positions``
         self.build()
 
     def build(self, input_shape=None):
@@ -171,6 +178,14 @@ class DGCNN(keras.Model):
         start = exists * ops.sigmoid(ops.squeeze(self.start_head(h), -1)) * real
         end = exists * ops.sigmoid(ops.squeeze(self.end_head(h), -1)) * real
         return {"start": start, "end": end, "answer_exists": exists[:, 0]}
+
+    def predict_positions(self, inputs) -> dict:
+        """``call`` in inference mode as a ``tf.function`` traced once per model, for answering."""
+        if self._positions_function is None:
+            self._positions_function = tf.function(
+                lambda batch: self(batch, training=False), reduce_retracing=True
+            )
+        return self._positions_function(inputs)
 
     def attention_weights(self, inputs):
         """Answer-pooling weights over the passage ``[B, Tp]`` (what the gate looks at)."""
@@ -275,6 +290,10 @@ class DGCNN(keras.Model):
             )
         checked = []
         for question, passages in items:
+            if not isinstance(passages, (str, list, tuple)):
+                raise ValueError(
+                    f"Passages must be a string or a list of strings, got {type(passages).__name__}."
+                )
             passages = [passages] if isinstance(passages, str) else list(passages)
             if not isinstance(question, str) or not question.strip():
                 raise ValueError(f"The question must be a non-empty string, got {question!r}.")
@@ -311,6 +330,7 @@ class DGCNN(keras.Model):
             "word_vocabulary_size": self.word_vocabulary_size,
             "width": self.width,
             "word_dim": self.word_dim,
+            "word_trainable": self.word_trainable,
             "question_rates": list(self.question_rates),
             "passage_rates": list(self.passage_rates),
             "dropout": self.dropout,

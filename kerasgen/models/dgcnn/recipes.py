@@ -12,6 +12,8 @@ Sogou-style (accuracy + F1)/2.
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 
 import keras
 
@@ -39,45 +41,89 @@ def _split(folder: str, limit: int | None):
     return train, answerless_examples(train, seed=0), dev, answerless_examples(dev, seed=1)
 
 
-@functools.lru_cache(maxsize=2)
-def _encoder(folder: str, limit: int | None):
+def _training_texts(folder: str, limit: int | None) -> list[str]:
+    train, _, _, _ = _split(folder, limit)
+    return sorted({p.text for e in train for p in e.passages}) + [e.question for e in train]
+
+
+@functools.lru_cache(maxsize=4)
+def _encoder(folder: str, limit: int | None, use_words: bool = True):
     from kerasgen.models.dgcnn.text_encoder import MRCTextEncoder
 
-    train, _, _, _ = _split(folder, limit)
-    texts = sorted({p.text for e in train for p in e.passages}) + [e.question for e in train]
-    return MRCTextEncoder.build(texts, char_min_count=2, word_min_count=5)
+    return MRCTextEncoder.build(
+        _training_texts(folder, limit), char_min_count=2, word_min_count=5, use_words=use_words
+    )
 
 
-def build_dgcnn_zh(seed: int = 0, data_dir=None, limit=None):
-    """Post 6's 2019 configuration (width 128, rates (1, 2, 1) and (1, 2, 4, 8, 16, 1)) with its encoder."""
+WORD_BRANCHES = ("learned", "word2vec", "none")
+
+
+def build_dgcnn_zh(
+    seed: int = 0,
+    data_dir=None,
+    limit=None,
+    loss: str = "focal",
+    words: str = "learned",
+    ema_momentum: float = 0.999,
+):
+    """Post 6's 2019 configuration (width 128, rates (1, 2, 1) and (1, 2, 4, 8, 16, 1)) with its encoder.
+
+    ``words``: the word branch's vectors are ``"learned"`` end to end, or fixed ``"word2vec"``
+    vectors trained on the training texts (the post's choice), or ``"none"`` (chars only).
+    ``loss`` and ``ema_momentum`` are for the ablations.
+    """
     from kerasgen.models.dgcnn.dgcnn import DGCNN
 
-    encoder = _encoder(_folder(data_dir), limit)
-    model = DGCNN(encoder.char_vocabulary_size, encoder.word_vocabulary_size, width=128, seed=seed)
+    if words not in WORD_BRANCHES:
+        raise ValueError(f"words must be one of {WORD_BRANCHES}, got {words!r}.")
+    folder = _folder(data_dir)
+    encoder = _encoder(folder, limit, words != "none")
+    model = DGCNN(
+        encoder.char_vocabulary_size,
+        encoder.word_vocabulary_size,
+        width=128,
+        word_trainable=words == "learned",
+        loss=loss,
+        ema_momentum=ema_momentum,
+        seed=seed,
+    )
+    if words == "word2vec":
+        from kerasgen.models.dgcnn.word_vectors import train_word_vectors
+
+        vectors = train_word_vectors(encoder, _training_texts(folder, limit), dim=model.word_dim, seed=seed)
+        model.embedding.word_embedding.embeddings.assign(vectors)
     model.attach_text_encoder(encoder)
     return model
 
 
-def _datasets(data_dir=None, batch_size=64, seed=0, limit=None):
+def _datasets(data_dir=None, batch_size=64, seed=0, limit=None, use_words: bool = True):
     from kerasgen.models.dgcnn.features import MRCBatches
 
     folder = _folder(data_dir)
     train, train_negatives, dev, dev_negatives = _split(folder, limit)
-    encoder = _encoder(folder, limit)
+    encoder = _encoder(folder, limit, use_words)
     return (
         MRCBatches(train + train_negatives, encoder, batch_size=batch_size, seed=seed),
         MRCBatches(dev + dev_negatives, encoder, batch_size=batch_size, training=False),
     )
 
 
+def predict(model, examples) -> dict[str, str]:
+    """``{question_id: answer}`` for ``examples`` (the passages as given)."""
+    items = [(e.question, [p.original for p in e.passages]) for e in examples]
+    answers = model.answer_many(items, max_answer_length=MAX_ANSWER_LENGTH)
+    return {e.question_id: answer for e, (answer, _) in zip(examples, answers, strict=True)}
+
+
 def score(model, examples) -> dict:
     """Answer ``examples`` with ``model`` and score them (CMRC EM/F1, Sogou; ×100, per source)."""
     from kerasgen.eval.mrc_metrics import score_predictions
 
-    items = [(e.question, [p.original for p in e.passages]) for e in examples]
-    answers = model.answer_many(items, max_answer_length=MAX_ANSWER_LENGTH)
-    predictions = {e.question_id: answer for e, (answer, _) in zip(examples, answers, strict=True)}
-    return score_predictions(predictions, examples)
+    return score_predictions(predict(model, examples), examples)
+
+
+def _quick_subset(examples: list) -> list:
+    return examples[:: max(1, len(examples) // QUICK_QUESTIONS)]
 
 
 class DevScore(keras.callbacks.Callback):
@@ -98,16 +144,22 @@ class DevScore(keras.callbacks.Callback):
             logs["val_em"], logs["val_f1"] = result["em"], result["f1"]
 
 
-def _callbacks(data_dir=None):
+def _callbacks(data_dir=None, limit=None):
     from kerasgen.callbacks import EvaluateWithAverage
 
-    _, _, dev, dev_negatives = _split(_folder(data_dir), None)
+    _, _, dev, dev_negatives = _split(_folder(data_dir), limit)
     sample = (dev + dev_negatives)[:: max(1, len(dev + dev_negatives) // EPOCH_QUESTIONS)]
     return [EvaluateWithAverage(), DevScore(sample)]
 
 
 def _evaluate(model, data_dir=None, quick=False, data_file=None):
-    """Dev-split (or ``data_file``) EM/F1 per source; answerless dev questions included."""
+    """Dev-split (or ``data_file``) EM/F1 per source; answerless dev questions included.
+
+    A full evaluation also reports ``quick_f1``, the F1 on the ``--quick`` subset, so a quick
+    re-evaluation of a published entry can be checked against the same questions.
+    """
+    from kerasgen.eval.mrc_metrics import score_predictions
+
     if data_file is not None:
         from kerasgen.data.mrc import read_squad
 
@@ -116,8 +168,62 @@ def _evaluate(model, data_dir=None, quick=False, data_file=None):
         _, _, dev, dev_negatives = _split(_folder(data_dir), None)
         examples = dev + dev_negatives
     if quick:
-        examples = examples[:: max(1, len(examples) // QUICK_QUESTIONS)]
-    return {"questions": len(examples), **score(model, examples)}
+        return {"questions": len(_quick_subset(examples)), **score(model, _quick_subset(examples))}
+    predictions = predict(model, examples)
+    subset = _quick_subset(examples)
+    return {
+        "questions": len(examples),
+        **score_predictions(predictions, examples),
+        "quick_f1": score_predictions({e.question_id: predictions[e.question_id] for e in subset}, subset)[
+            "f1"
+        ],
+    }
+
+
+RESULTS_DIR = Path(__file__).resolve().parents[3] / "notebooks" / "results"
+ABLATION_ROWS = {
+    "focal+learned words+average": "focal loss, learned word vectors, weight average (the entry's recipe)",
+    "focal+learned words, no average": "the same weights without the average (EMA off)",
+    "bce": "binary cross-entropy instead of focal loss",
+    "chars_only": "no word branch (characters only)",
+    "word2vec": "fixed word2vec vectors trained on the training texts (the post's choice)",
+}
+
+
+def _card_results() -> str:
+    """The ablations and the BiLSTM bench, from their committed result files, as card sections."""
+    sections = []
+    ablations = RESULTS_DIR / "dgcnn_ablations.json"
+    if ablations.exists():
+        results = json.loads(ablations.read_text(encoding="utf-8"))
+        sections += [
+            f"## Ablations ({results['epochs']} epochs each, whole dev split)",
+            "",
+            "Written by `python -m kerasgen.models.dgcnn.ablations --out OUT --epochs "
+            f"{results['epochs']} --baseline RUN` into `notebooks/results/dgcnn_ablations.json`; every "
+            "variant has the same split, schedule, seed and epochs, only the named choice changed.",
+            "",
+            "| variant | EM | F1 | Sogou score |",
+            "| --- | --- | --- | --- |",
+        ]
+        for key, label in ABLATION_ROWS.items():
+            if key in results:
+                r = results[key]
+                sections.append(f"| {label} | {r['em']:.1f} | {r['f1']:.1f} | {r['sogou_score']:.1f} |")
+        sections.append("")
+    bench = RESULTS_DIR / "dgcnn_vs_bilstm.json"
+    if bench.exists():
+        results = json.loads(bench.read_text(encoding="utf-8"))
+        sections += [
+            "## Post 6's speed claim: DGCNN against a BiLSTM reader of the same width",
+            "",
+            "Written by `python bench/dgcnn_vs_bilstm.py --json notebooks/results/dgcnn_vs_bilstm.json`.",
+            "",
+            "```",
+            json.dumps(results.get("ratios", results), indent=1, ensure_ascii=False),
+            "```",
+        ]
+    return "\n".join(sections)
 
 
 register(
@@ -146,5 +252,6 @@ register(
         baseline="Post 6: 0.7583 Sogou score online (WebQA/SogouQA, 2018); ≈0.72 offline for the 2019 "
         "Keras version. No published figure exists for this data.",
         headline="f1",
+        results=_card_results,
     )
 )

@@ -52,7 +52,7 @@ def _evaluate(model, data_dir=None, quick=False):
     return metrics
 
 
-def _callbacks(data_dir=None):
+def _callbacks(data_dir=None, limit=None):
     return [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=5, min_lr=1e-5)]
 
 

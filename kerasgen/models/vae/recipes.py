@@ -90,7 +90,7 @@ def _evaluate(binarization=None, with_labels=False, elbo_samples=10, iw_samples=
     return evaluate
 
 
-def _reduce_lr(data_dir=None):
+def _reduce_lr(data_dir=None, limit=None):
     return [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=10, min_lr=1e-5)]
 
 
