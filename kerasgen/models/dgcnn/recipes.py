@@ -155,8 +155,10 @@ def _callbacks(data_dir=None, limit=None):
 def _evaluate(model, data_dir=None, quick=False, data_file=None):
     """Dev-split (or ``data_file``) EM/F1 per source; answerless dev questions included.
 
-    A full evaluation also reports ``quick_f1``, the F1 on the ``--quick`` subset, so a quick
-    re-evaluation of a published entry can be checked against the same questions.
+    A full evaluation also reports the scores on the answerable questions alone, the F1 of
+    answering nothing (answerless questions score 1 for an empty answer: the floor to beat), and
+    ``quick_f1``, the F1 on the ``--quick`` subset, so a quick re-evaluation of a published entry
+    can be checked against the same questions.
     """
     from kerasgen.eval.mrc_metrics import score_predictions
 
@@ -170,13 +172,19 @@ def _evaluate(model, data_dir=None, quick=False, data_file=None):
     if quick:
         return {"questions": len(_quick_subset(examples)), **score(model, _quick_subset(examples))}
     predictions = predict(model, examples)
-    subset = _quick_subset(examples)
+
+    def scored(part: list) -> dict:
+        return score_predictions({e.question_id: predictions[e.question_id] for e in part}, part)
+
+    answerable = [e for e in examples if e.answers]
     return {
         "questions": len(examples),
         **score_predictions(predictions, examples),
-        "quick_f1": score_predictions({e.question_id: predictions[e.question_id] for e in subset}, subset)[
-            "f1"
-        ],
+        "answerable_questions": len(answerable),
+        "answerable_em": scored(answerable)["em"],
+        "answerable_f1": scored(answerable)["f1"],
+        "answer_nothing_f1": score_predictions({}, examples)["f1"],
+        "quick_f1": scored(_quick_subset(examples))["f1"],
     }
 
 
@@ -214,15 +222,31 @@ def _card_results() -> str:
     bench = RESULTS_DIR / "dgcnn_vs_bilstm.json"
     if bench.exists():
         results = json.loads(bench.read_text(encoding="utf-8"))
+        medians, ratios, settings = (
+            results["medians"],
+            results["ratios_dgcnn_over_bilstm"],
+            results["settings"],
+        )
         sections += [
             "## Post 6's speed claim: DGCNN against a BiLSTM reader of the same width",
             "",
-            "Written by `python bench/dgcnn_vs_bilstm.py --json notebooks/results/dgcnn_vs_bilstm.json`.",
+            f"Written by `python bench/dgcnn_vs_bilstm.py` (medians of {settings['repeats']} alternating "
+            f"rounds; F1 on {settings['dev_questions']} dev questions after {settings['budget']:.0f} s of "
+            "training each; see bench/README.md) into `notebooks/results/dgcnn_vs_bilstm.json`.",
             "",
-            "```",
-            json.dumps(results.get("ratios", results), indent=1, ensure_ascii=False),
-            "```",
+            "| | DGCNN | BiLSTM | DGCNN / BiLSTM |",
+            "| --- | --- | --- | --- |",
         ]
+        for key, label in (
+            ("train_examples_per_s", "training examples/s"),
+            ("questions_per_s", "inference questions/s"),
+            ("f1", "dev F1 after the budget"),
+        ):
+            ratio = ratios.get(key)
+            sections.append(
+                f"| {label} | {medians['dgcnn'][key]:.1f} | {medians['bilstm'][key]:.1f} | "
+                + (f"{ratio:.2f} |" if ratio is not None else "— |")
+            )
     return "\n".join(sections)
 
 
