@@ -402,7 +402,7 @@ def mrc_folder():
     return folder
 
 
-@pytest.mark.parametrize("variant", ["dgcnn_zh", "word2vec"])
+@pytest.mark.parametrize("variant", ["dgcnn_zh", "bce"])
 def test_recipe_trains_scores_and_answers_on_a_small_slice(tmp_path, mrc_folder, variant, monkeypatch):
     """``kerasgen train dgcnn_zh --limit``: one epoch, per-epoch dev F1 logged, a model that answers."""
     import json
@@ -414,7 +414,7 @@ def test_recipe_trains_scores_and_answers_on_a_small_slice(tmp_path, mrc_folder,
     model = train(recipe, tmp_path / "run", epochs=1, batch_size=16, limit=48, data_dir=mrc_folder, verbose=0)
     state = json.loads((tmp_path / "run" / "train_state.json").read_text())
     assert state["completed"] and 0.0 <= state["history"][0]["val_f1"] <= 100.0
-    assert model.word_trainable == (variant == "dgcnn_zh")
+    assert model.word_trainable == (variant != "dgcnn_zh")  # the entry keeps fixed word2vec vectors
     answer, score = model.answer("北京是哪个国家的首都？", "北京是中华人民共和国的首都。")
     assert (answer == "" and score == 0.0) or answer in "北京是中华人民共和国的首都。"
     if variant == "dgcnn_zh":
@@ -436,3 +436,26 @@ def _publish_and_load_with_assets(tmp_path, model, monkeypatch):
         handle.write(" ")
     with pytest.raises(zoo.ZooError, match="corrupt"):
         zoo.load("dgcnn_zh")
+
+
+def test_card_sections_render_the_committed_ablations_and_bench(tmp_path, monkeypatch):
+    import json
+
+    from kerasgen.models.dgcnn import recipes
+
+    monkeypatch.setattr(recipes, "RESULTS_DIR", tmp_path)
+    assert recipes._card_results() == ""  # nothing committed: no section
+    row = {"em": 40.0, "f1": 55.55, "sogou_score": 50.0}
+    (tmp_path / "dgcnn_ablations.json").write_text(json.dumps({"epochs": 2, "bce": row, "chars_only": row}))
+    medians = {"train_examples_per_s": 60.0, "questions_per_s": 50.0, "f1": 10.0}
+    bench = {
+        "medians": {"dgcnn": medians, "bilstm": {**medians, "train_examples_per_s": 30.0}},
+        "ratios_dgcnn_over_bilstm": {"train_examples_per_s": 2.0, "questions_per_s": 1.0, "f1": 1.0},
+        "settings": {"repeats": 2, "dev_questions": 300, "budget": 300.0},
+    }
+    (tmp_path / "dgcnn_vs_bilstm.json").write_text(json.dumps(bench))
+    card = recipes._card_results()
+    assert (
+        "## Ablations (2 epochs each" in card and "| no word branch (characters only) | 40.0 | 55.5 |" in card
+    )
+    assert "| training examples/s | 60.0 | 30.0 | 2.00 |" in card and "word2vec" not in card.split("##")[1]

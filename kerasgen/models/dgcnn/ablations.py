@@ -1,11 +1,13 @@
 """Post 6's design choices, measured: focal vs BCE loss, weight average on/off, word branch variants.
 
-``python -m kerasgen.models.dgcnn.ablations --out runs/dgcnn_ablations --epochs 3 --baseline RUN``
-trains each variant of the ``dgcnn_zh`` recipe for the same number of epochs, on the same split
-and schedule, and scores it on the whole dev split (CMRC EM/F1, answerless questions included).
-``RUN`` is the ``dgcnn_zh`` run (or a copy of its ``backup`` folder) after that many epochs: it is
-the reference, scored with and without its weight average (the EMA ablation needs no second run:
-the average is kept beside the raw weights). Results go to ``OUT/ablations.json``.
+``python -m kerasgen.models.dgcnn.ablations --out runs/dgcnn_ablations --epochs 2 --baseline RUN``
+trains each variant of the ``dgcnn_zh`` recipe for the same number of epochs, on the same split,
+schedule and seed, and scores it on the whole dev split (CMRC EM/F1, answerless questions
+included). Each variant changes one choice of the reference configuration ``REFERENCE`` (focal
+loss, word vectors learned end to end, weight average). ``RUN`` is a ``kerasgen train`` run of
+the reference (or a copy of its ``backup`` folder) after that many epochs, scored with and without
+its weight average: the EMA ablation needs no second run, since the average is kept beside the raw
+weights. Results go to ``OUT/ablations.json``.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from pathlib import Path
 
 import keras
 
+REFERENCE = {"loss": "focal", "words": "learned"}
 VARIANTS = {
-    "bce": {"loss": "bce"},
-    "chars_only": {"words": "none"},
-    "word2vec": {"words": "word2vec"},
+    "bce": {**REFERENCE, "loss": "bce"},
+    "chars_only": {**REFERENCE, "words": "none"},
+    "word2vec": {**REFERENCE, "words": "word2vec"},
 }
 
 
@@ -79,7 +82,7 @@ def run_ablations(
     results = json.loads(path.read_text()) if path.exists() else {}
     results["epochs"] = epochs
     if baseline is not None:
-        scores = score_with_and_without_average(baseline, data_dir)
+        scores = score_with_and_without_average(baseline, data_dir, **REFERENCE)
         results["focal+learned words+average"] = scores["average"]
         results["focal+learned words, no average"] = scores["raw"]
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
-    parser.add_argument("--baseline", help="dgcnn_zh run (or backup copy) after --epochs epochs")
+    parser.add_argument("--baseline", help="a run of REFERENCE (or its backup copy) after --epochs epochs")
     parser.add_argument("--data-dir")
     args = parser.parse_args(argv)
     results = run_ablations(args.out, args.epochs, args.variants, args.baseline, args.data_dir)
