@@ -459,3 +459,17 @@ def test_card_sections_render_the_committed_ablations_and_bench(tmp_path, monkey
         "## Ablations (2 epochs each" in card and "| no word branch (characters only) | 40.0 | 55.5 |" in card
     )
     assert "| training examples/s | 60.0 | 30.0 | 2.00 |" in card and "word2vec" not in card.split("##")[1]
+
+
+def test_question_match_marks_passage_characters_found_in_the_question_and_ignores_padding():
+    model = tiny_dgcnn(question_match=True)
+    q = np.array([[5, 7, 1, 0]])  # 1 = unknown: never a match
+    p = np.array([[7, 3, 5, 1, 0, 0]])
+    np.testing.assert_array_equal(np.asarray(model.question_match(q, p)), [[1, 0, 1, 0, 0, 0]])
+    x = {k: v[:8] for k, v in X.items()}
+    padded = {k: np.pad(v, ((0, 0), (0, 7))) for k, v in x.items()}
+    out, out_padded = model(x), model(padded)
+    for name in ("start", "end"):
+        np.testing.assert_allclose(np.asarray(out_padded[name])[:, : TP], np.asarray(out[name]), atol=1e-5)
+    reloaded = DGCNN.from_config(model.get_config())
+    assert reloaded.use_question_match and reloaded.match_embedding is not None

@@ -3,11 +3,11 @@
 ``python -m kerasgen.models.dgcnn.ablations --out runs/dgcnn_ablations --epochs 2 --baseline RUN``
 trains each variant of the ``dgcnn_zh`` recipe for the same number of epochs, on the same split,
 schedule and seed, and scores it on the whole dev split (CMRC EM/F1, answerless questions
-included). Each variant changes one choice of the reference configuration ``REFERENCE`` (focal
-loss, word vectors learned end to end, weight average). ``RUN`` is a ``kerasgen train`` run of
-the reference (or a copy of its ``backup`` folder) after that many epochs, scored with and without
-its weight average: the EMA ablation needs no second run, since the average is kept beside the raw
-weights. Results go to ``OUT/ablations.json``.
+included). Each variant changes one choice of the reference configuration ``REFERENCE``: the
+2019 release (focal loss, no exact-match feature, weight average) with word vectors learned end to
+end. ``RUN`` is a ``kerasgen train`` run of the reference (or a copy of its ``backup`` folder)
+after that many epochs, scored with and without its weight average: the EMA ablation needs no
+second run, since the average is kept beside the raw weights. Results go to ``OUT/ablations.json``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import keras
 
-REFERENCE = {"loss": "focal", "words": "learned"}
+REFERENCE = {"loss": "focal", "words": "learned", "question_match": False}
 VARIANTS = {
     "bce": {**REFERENCE, "loss": "bce"},
     "chars_only": {**REFERENCE, "words": "none"},

@@ -31,6 +31,9 @@ class DGCNN(keras.Model):
     - ``MixEmbedding`` of characters and their jieba words, shared by question and passage, dropout;
     - question: ``DilatedGatedConv1D`` with rates ``question_rates`` (1, 2, 1) → ``AttentionPooling1D``
       → ``q_vec``;
+    - ``question_match=True`` (off in the 2019 release; post 6's 2018 Q-E exact-match feature at
+      character level) adds to each passage character's embedding a learned vector for "this
+      character occurs in the question", the one place the passage sees the question token by token;
     - passage: ``[p_t ; q_vec]`` → Dense d (no bias) → ``DilatedGatedConv1D`` with rates
       ``passage_rates`` (1, 2, 4, 8, 16, 1) → ``h_t = [p_t ; q_vec]``;
     - ``g = sigmoid(w_g · AttentionPooling(h))``, ``p_start_t = g · sigmoid(w_s · h_t)``,
@@ -61,6 +64,7 @@ class DGCNN(keras.Model):
         width: int = 128,
         word_dim: int = 100,
         word_trainable: bool = True,
+        question_match: bool = False,
         question_rates=(1, 2, 1),
         passage_rates=(1, 2, 4, 8, 16, 1),
         dropout: float = 0.1,
@@ -91,6 +95,10 @@ class DGCNN(keras.Model):
             word_trainable=self.word_trainable,
             name="embedding",
         )
+        self.use_question_match = bool(question_match)
+        self.match_embedding = (
+            layers.Embedding(2, self.width, name="match_embedding") if self.use_question_match else None
+        )
         self.embedding_dropout = layers.Dropout(self.dropout, seed=seed, name="embedding_dropout")
         self.question_blocks = [
             DilatedGatedConv1D(self.width, 3, rate, self.dropout, seed=seed, name=f"question_block_{i}")
@@ -117,6 +125,8 @@ class DGCNN(keras.Model):
             return
         chars = (None, None)
         self.embedding.build([chars, chars])
+        if self.match_embedding is not None:
+            self.match_embedding.build(chars)
         sequence = (None, None, self.width)
         for block in self.question_blocks:
             block.build(sequence)
@@ -161,18 +171,32 @@ class DGCNN(keras.Model):
         x = self.embedding_dropout(self.embedding([chars, words]), training=training)
         return x * ops.cast(mask, x.dtype)[..., None], mask
 
-    def call(self, inputs, training=False):
-        inputs = self._check_inputs(inputs)
+    def question_match(self, question_chars, passage_chars):
+        """1 where a passage character occurs in the question, else 0 ``[B, Tp]`` (ids > 1: no padding
+        or unknown characters). Post 6's 2018 feature (1), Q-E exact match, at character level."""
+        q = ops.cast(question_chars, "int32")[:, None, :]
+        p = ops.cast(passage_chars, "int32")[:, :, None]
+        return ops.cast(ops.any(ops.logical_and(ops.equal(p, q), ops.greater(q, 1)), axis=-1), "int32")
+
+    def _passage_states(self, inputs, training):
+        """``(h [B, Tp, 2d], passage mask)``: the passage encoder's output beside ``q_vec``."""
         q, q_mask = self._encode(inputs["question_chars"], inputs["question_words"], training)
         for block in self.question_blocks:
             q = block(q, mask=q_mask, training=training)
         q_vec = self.question_pooling(q, mask=q_mask)
         p, p_mask = self._encode(inputs["passage_chars"], inputs["passage_words"], training)
+        if self.match_embedding is not None:
+            match = self.question_match(inputs["question_chars"], inputs["passage_chars"])
+            p = p + self.match_embedding(match) * ops.cast(p_mask, p.dtype)[..., None]
         q_tiled = ops.broadcast_to(q_vec[:, None, :], ops.shape(p))
         p = self.passage_input(ops.concatenate([p, q_tiled], axis=-1))
         for block in self.passage_blocks:
             p = block(p, mask=p_mask, training=training)
-        h = ops.concatenate([p, q_tiled], axis=-1)
+        return ops.concatenate([p, q_tiled], axis=-1), p_mask
+
+    def call(self, inputs, training=False):
+        inputs = self._check_inputs(inputs)
+        h, p_mask = self._passage_states(inputs, training)
         exists = ops.sigmoid(self.exists_head(self.answer_pooling(h, mask=p_mask)))  # [B, 1]
         real = ops.cast(p_mask, "float32")
         start = exists * ops.sigmoid(ops.squeeze(self.start_head(h), -1)) * real
@@ -189,17 +213,8 @@ class DGCNN(keras.Model):
 
     def attention_weights(self, inputs):
         """Answer-pooling weights over the passage ``[B, Tp]`` (what the gate looks at)."""
-        inputs = self._check_inputs(inputs)
-        q, q_mask = self._encode(inputs["question_chars"], inputs["question_words"], False)
-        for block in self.question_blocks:
-            q = block(q, mask=q_mask)
-        q_vec = self.question_pooling(q, mask=q_mask)
-        p, p_mask = self._encode(inputs["passage_chars"], inputs["passage_words"], False)
-        q_tiled = ops.broadcast_to(q_vec[:, None, :], ops.shape(p))
-        p = self.passage_input(ops.concatenate([p, q_tiled], axis=-1))
-        for block in self.passage_blocks:
-            p = block(p, mask=p_mask)
-        return self.answer_pooling.attention_weights(ops.concatenate([p, q_tiled], axis=-1), p_mask)
+        h, p_mask = self._passage_states(self._check_inputs(inputs), False)
+        return self.answer_pooling.attention_weights(h, p_mask)
 
     # ------------------------------------------------------------------ objective
     def position_loss(self, targets, probabilities):
@@ -331,6 +346,7 @@ class DGCNN(keras.Model):
             "width": self.width,
             "word_dim": self.word_dim,
             "word_trainable": self.word_trainable,
+            "question_match": self.use_question_match,
             "question_rates": list(self.question_rates),
             "passage_rates": list(self.passage_rates),
             "dropout": self.dropout,

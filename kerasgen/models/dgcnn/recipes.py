@@ -65,13 +65,16 @@ def build_dgcnn_zh(
     loss: str = "focal",
     words: str = "word2vec",
     ema_momentum: float = 0.999,
+    question_match: bool = True,
 ):
     """Post 6's 2019 configuration (width 128, rates (1, 2, 1) and (1, 2, 4, 8, 16, 1)) with its encoder.
 
     ``words``: the word branch's vectors are fixed ``"word2vec"`` vectors trained on the training
     texts (the post's choice, and the better one after 2 epochs here: dev F1 17.3 against 11.4,
     see ``kerasgen.models.dgcnn.ablations``), or ``"learned"`` end to end, or ``"none"`` (chars
-    only). ``loss`` and ``ema_momentum`` are for the ablations.
+    only). ``question_match`` adds post 6's 2018 exact-match feature (see ``DGCNN``): on this
+    SQuAD-style data the pooled question vector alone left the reader below answering nothing.
+    ``loss`` and ``ema_momentum`` are for the ablations.
     """
     from kerasgen.models.dgcnn.dgcnn import DGCNN
 
@@ -84,6 +87,7 @@ def build_dgcnn_zh(
         encoder.word_vocabulary_size,
         width=128,
         word_trainable=words == "learned",
+        question_match=question_match,
         loss=loss,
         ema_momentum=ema_momentum,
         seed=seed,
