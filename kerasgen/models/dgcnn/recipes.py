@@ -245,7 +245,7 @@ def _card_results() -> str:
         for key, label in (
             ("train_examples_per_s", "training examples/s"),
             ("questions_per_s", "inference questions/s"),
-            ("f1", "dev F1 after the budget"),
+            ("f1", f"dev F1 after the budget (answering nothing: {results.get('empty_answer_f1', 0):.1f})"),
         ):
             ratio = ratios.get(key)
             sections.append(
