@@ -69,10 +69,16 @@ def score_with_and_without_average(run: str | Path, data_dir=None, **options) ->
     return {"raw": raw, "average": average}
 
 
+ENTRY_ROW = "entry: word2vec vectors, exact-match feature"
+
+
 def run_ablations(
-    out: str | Path, epochs: int, variants=tuple(VARIANTS), baseline=None, data_dir=None
+    out: str | Path, epochs: int, variants=tuple(VARIANTS), baseline=None, entry=None, data_dir=None
 ) -> dict:
-    """Train and score each variant for ``epochs``; score ``baseline`` raw and averaged; write JSON."""
+    """Train and score each variant for ``epochs``; score ``baseline`` raw and averaged; write JSON.
+
+    ``entry``: a run of the ``dgcnn_zh`` recipe itself after ``epochs`` epochs, scored beside them.
+    """
     from kerasgen.models.dgcnn.recipes import _evaluate
     from kerasgen.training import train
 
@@ -85,6 +91,9 @@ def run_ablations(
         scores = score_with_and_without_average(baseline, data_dir, **REFERENCE)
         results["focal+learned words+average"] = scores["average"]
         results["focal+learned words, no average"] = scores["raw"]
+        path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    if entry is not None:
+        results[ENTRY_ROW] = score_with_and_without_average(entry, data_dir)["average"]
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     for name in variants:
         started = time.perf_counter()
@@ -108,9 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--baseline", help="a run of REFERENCE (or its backup copy) after --epochs epochs")
+    parser.add_argument("--entry", help="a dgcnn_zh run (or its backup copy) after --epochs epochs")
     parser.add_argument("--data-dir")
     args = parser.parse_args(argv)
-    results = run_ablations(args.out, args.epochs, args.variants, args.baseline, args.data_dir)
+    results = run_ablations(args.out, args.epochs, args.variants, args.baseline, args.entry, args.data_dir)
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 0
 

@@ -200,6 +200,7 @@ ABLATION_ROWS = {
     "bce": "binary cross-entropy instead of focal loss",
     "chars_only": "no word branch (characters only)",
     "word2vec": "fixed word2vec vectors from the training texts (the post's choice; kept for the entry)",
+    "entry: word2vec vectors, exact-match feature": "the entry: word2vec vectors, exact-match feature",
 }
 
 
@@ -213,7 +214,7 @@ def _card_results() -> str:
             f"## Ablations ({results['epochs']} epochs each, whole dev split)",
             "",
             "Written by `python -m kerasgen.models.dgcnn.ablations --out OUT --epochs "
-            f"{results['epochs']} --baseline RUN` into `notebooks/results/dgcnn_ablations.json`; every "
+            f"{results['epochs']} --baseline RUN --entry RUN` into `notebooks/results/dgcnn_ablations.json`; every "
             "variant has the same split, schedule, seed and epochs, only the named choice changed.",
             "",
             "| variant | EM | F1 | Sogou score |",
@@ -223,6 +224,17 @@ def _card_results() -> str:
             if key in results:
                 r = results[key]
                 sections.append(f"| {label} | {r['em']:.1f} | {r['f1']:.1f} | {r['sogou_score']:.1f} |")
+        floors = [
+            r["answer_nothing_f1"]
+            for r in results.values()
+            if isinstance(r, dict) and "answer_nothing_f1" in r
+        ]
+        if floors:
+            sections += [
+                "",
+                f"Answering nothing scores EM = F1 = {floors[0]:.1f} on this split (an answerless question "
+                "scores 1 for an empty answer); a variant at exactly that figure answered no question.",
+            ]
         sections.append("")
     bench = RESULTS_DIR / "dgcnn_vs_bilstm.json"
     if bench.exists():
