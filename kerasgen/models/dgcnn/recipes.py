@@ -214,8 +214,8 @@ def _card_results() -> str:
             f"## Ablations ({results['epochs']} epochs each, whole dev split)",
             "",
             "Written by `python -m kerasgen.models.dgcnn.ablations --out OUT --epochs "
-            f"{results['epochs']} --baseline RUN --entry RUN` into `notebooks/results/dgcnn_ablations.json`; every "
-            "variant has the same split, schedule, seed and epochs, only the named choice changed.",
+            f"{results['epochs']} --baseline RUN --entry RUN` into `notebooks/results/dgcnn_ablations.json`; "
+            "every variant has the same split, schedule, seed and epochs, only the named choice changed.",
             "",
             "| variant | EM | F1 | Sogou score |",
             "| --- | --- | --- | --- |",
