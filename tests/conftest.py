@@ -18,10 +18,20 @@ def pytest_generate_tests(metafunc):
 import pytest  # noqa: E402
 
 
+def _data_folder(variable: str, what: str) -> str:
+    path = os.environ.get(variable)
+    if not path or not os.path.isdir(path):
+        pytest.skip(f"{variable} does not point at {what}")
+    return path
+
+
 @pytest.fixture(scope="session")
 def mnist_dir():
     """The IDX folder the tests read MNIST from (``$KERASGEN_DATA_DIR``, set by ./run.sh test)."""
-    path = os.environ.get("KERASGEN_DATA_DIR")
-    if not path or not os.path.isdir(path):
-        pytest.skip("KERASGEN_DATA_DIR does not point at an MNIST IDX folder")
-    return path
+    return _data_folder("KERASGEN_DATA_DIR", "an MNIST IDX folder")
+
+
+@pytest.fixture(scope="session")
+def mrc_folder():
+    """The shared Chinese MRC files (``$KERASGEN_MRC_DIR``, set by ./run.sh test)."""
+    return _data_folder("KERASGEN_MRC_DIR", "the shared MRC files")

@@ -392,16 +392,6 @@ def test_word2vec_rows_follow_the_encoder_and_stay_fixed_in_training():
     )
 
 
-@pytest.fixture(scope="module")
-def mrc_folder():
-    import os
-
-    folder = os.environ.get("KERASGEN_MRC_DIR")
-    if not folder or not os.path.isdir(folder):
-        pytest.skip("KERASGEN_MRC_DIR does not point at the shared MRC files")
-    return folder
-
-
 @pytest.mark.parametrize("variant", ["dgcnn_zh", "bce"])
 def test_recipe_trains_scores_and_answers_on_a_small_slice(tmp_path, mrc_folder, variant, monkeypatch):
     """``kerasgen train dgcnn_zh --limit``: one epoch, per-epoch dev F1 logged, a model that answers."""
@@ -470,6 +460,6 @@ def test_question_match_marks_passage_characters_found_in_the_question_and_ignor
     padded = {k: np.pad(v, ((0, 0), (0, 7))) for k, v in x.items()}
     out, out_padded = model(x), model(padded)
     for name in ("start", "end"):
-        np.testing.assert_allclose(np.asarray(out_padded[name])[:, : TP], np.asarray(out[name]), atol=1e-5)
+        np.testing.assert_allclose(np.asarray(out_padded[name])[:, :TP], np.asarray(out[name]), atol=1e-5)
     reloaded = DGCNN.from_config(model.get_config())
     assert reloaded.use_question_match and reloaded.match_embedding is not None
