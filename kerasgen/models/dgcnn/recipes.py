@@ -17,6 +17,7 @@ from pathlib import Path
 
 import keras
 
+from kerasgen.models.dgcnn.ablations import ENTRY_ROW
 from kerasgen.recipes import Recipe, register
 
 QUICK_QUESTIONS = 200  # dev questions answered by ``--quick`` evaluation
@@ -182,12 +183,13 @@ def _evaluate(model, data_dir=None, quick=False, data_file=None):
         return score_predictions({e.question_id: predictions[e.question_id] for e in part}, part)
 
     answerable = [e for e in examples if e.answers]
+    answerable_scores = scored(answerable)
     return {
         "questions": len(examples),
         **score_predictions(predictions, examples),
         "answerable_questions": len(answerable),
-        "answerable_em": scored(answerable)["em"],
-        "answerable_f1": scored(answerable)["f1"],
+        "answerable_em": answerable_scores["em"],
+        "answerable_f1": answerable_scores["f1"],
         "answer_nothing_f1": score_predictions({}, examples)["f1"],
         "quick_f1": scored(_quick_subset(examples))["f1"],
     }
@@ -200,7 +202,7 @@ ABLATION_ROWS = {
     "bce": "binary cross-entropy instead of focal loss",
     "chars_only": "no word branch (characters only)",
     "word2vec": "fixed word2vec vectors from the training texts (the post's choice; kept for the entry)",
-    "entry: word2vec vectors, exact-match feature": "the entry: word2vec vectors, exact-match feature",
+    ENTRY_ROW: "the entry: word2vec vectors, exact-match feature",
 }
 
 
