@@ -38,6 +38,9 @@ class Recipe:
         headline: the metric ``kerasgen demo`` prints for the entry.
         results: ``→ markdown`` rendered from committed result files (ablations, comparisons, each
             written by its own command), appended to the zoo card; None for none.
+        finish: ``(model, data_dir=None, limit=None) → {fact: value}`` run on the kept weights before
+            the model is saved (e.g. calibrating a decision threshold on validation data); the facts
+            are recorded in the run's state. None for none.
     """
 
     name: str
@@ -56,6 +59,7 @@ class Recipe:
     baseline: str = ""
     headline: str = "negative_elbo_nats"
     results: Callable[[], str] | None = None
+    finish: Callable[..., dict] | None = None
 
     def compile(self, model: keras.Model) -> keras.Model:
         """Compile ``model`` with this recipe's optimizer(s); returns it."""

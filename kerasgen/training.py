@@ -171,6 +171,8 @@ def train(
         model.load_weights(best_path)
     if hasattr(model, "use_average_weights"):  # export the weight average it was validated with
         model.use_average_weights()
+    if recipe.finish is not None:
+        state["finish"] = recipe.finish(model, data_dir=data_dir, limit=limit)
     model.save(out / "model.keras")
     state["completed"] = True
     save_json(state_path, state)

@@ -11,6 +11,7 @@ from kerasgen.ema import WeightAverage
 from kerasgen.layers import AttentionPooling1D, DilatedGatedConv1D
 from kerasgen.losses import binary_focal_loss
 from kerasgen.models.dgcnn import DGCNN, MRCTextEncoder, candidate_spans, vote, windows
+from kerasgen.models.dgcnn.answering import best_answer, calibrate_threshold
 from kerasgen.models.dgcnn.features import MRCBatches
 from kerasgen.testing import HarnessTests, ModelSpec
 
@@ -211,6 +212,36 @@ def test_vote_rewards_agreement_over_one_confident_passage():
     assert vote([]) == 0.0
 
 
+def test_calibrated_threshold_withholds_exactly_the_answers_that_lose_f1():
+    scored = [("北京", 0.30), ("上海", 0.02), ("长江", 0.05), ("黄河", 0.01)]
+    golds = [["北京"], [], ["长江"], []]  # the two answerless questions scored lowest
+    threshold = calibrate_threshold(scored, golds)
+    assert 0.02 < threshold < 0.05
+    golds[2] = []  # now 长江 is wrong too: withholding everything but 北京 is best
+    assert 0.05 < calibrate_threshold(scored, golds) < 0.30
+    assert calibrate_threshold(scored, [["北京"], ["上海"], ["长江"], ["黄河"]]) == 0.0  # all right: keep all
+    assert best_answer([{"北京": 0.5}], min_score=0.2) == ("", pytest.approx(0.25 / 1.5))
+    assert best_answer([{"北京": 0.5}], min_score=0.1)[0] == "北京"
+    with pytest.raises(ValueError, match="one \\(answer, score\\) per question"):
+        calibrate_threshold(scored, golds[:2])
+
+
+def test_answer_threshold_is_config_and_withholds_answers(tmp_path):
+    encoder = MRCTextEncoder.build(PASSAGES, char_min_count=1, word_min_count=1)
+    model = DGCNN(encoder.char_vocabulary_size, encoder.word_vocabulary_size, width=8, word_dim=4, seed=0)
+    model.attach_text_encoder(encoder)
+    for head in (model.start_head, model.end_head, model.exists_head):
+        head.weights[1].assign(head.weights[1] + 5.0)
+    answer, score = model.answer("中國最長的河流是什麼？", PASSAGES, max_answer_length=4)
+    assert answer and score > 0
+    model.answer_threshold = score + 1e-3
+    assert model.answer("中國最長的河流是什麼？", PASSAGES, max_answer_length=4) == ("", pytest.approx(score))
+    model.save(tmp_path / "reader.keras")
+    assert keras.saving.load_model(tmp_path / "reader.keras").answer_threshold == pytest.approx(score + 1e-3)
+    with pytest.raises(ValueError, match="answer_threshold"):
+        DGCNN(10, 0, width=8, answer_threshold=-1.0)
+
+
 def test_windows_cover_the_passage_with_overlap():
     assert windows(100, 256, 128) == [(0, 100)]
     spans = windows(600, 256, 128)
@@ -405,8 +436,12 @@ def test_recipe_trains_scores_and_answers_on_a_small_slice(tmp_path, mrc_folder,
     state = json.loads((tmp_path / "run" / "train_state.json").read_text())
     assert state["completed"] and 0.0 <= state["history"][0]["val_f1"] <= 100.0
     assert model.word_trainable == (variant != "dgcnn_zh")  # the entry keeps fixed word2vec vectors
-    answer, score = model.answer("北京是哪个国家的首都？", "北京是中华人民共和国的首都。")
-    assert (answer == "" and score == 0.0) or answer in "北京是中华人民共和国的首都。"
+    answer, _ = model.answer("北京是哪个国家的首都？", "北京是中华人民共和国的首都。")
+    assert answer == "" or answer in "北京是中华人民共和国的首都。"
+    assert state["finish"]["answer_threshold"] == model.answer_threshold >= 0.0  # calibrated, then saved
+    assert (
+        keras.saving.load_model(tmp_path / "run" / "model.keras").answer_threshold == model.answer_threshold
+    )
     if variant == "dgcnn_zh":
         _publish_and_load_with_assets(tmp_path, model, monkeypatch)
 

@@ -52,8 +52,11 @@ def windows(length: int, size: int, stride: int) -> list[tuple[int, int]]:
     return [(b, b + size) for b in sorted(set(begins))]
 
 
-def best_answer(per_passage: list[dict[str, float]]) -> tuple[str, float]:
-    """``(answer, score)`` from each passage's ``{answer: best score}``; ``("", 0)`` when there is none."""
+def best_answer(per_passage: list[dict[str, float]], min_score: float = 0.0) -> tuple[str, float]:
+    """``(answer, score)`` from each passage's ``{answer: best score}``; ``("", 0)`` when there is none.
+
+    An answer whose voted score is below ``min_score`` is withheld: ``("", score)``.
+    """
     collected: dict[str, list[float]] = defaultdict(list)
     for answers in per_passage:
         for text, score in answers.items():
@@ -62,7 +65,34 @@ def best_answer(per_passage: list[dict[str, float]]) -> tuple[str, float]:
         return "", 0.0
     combined = {text: vote(scores) for text, scores in collected.items()}
     answer = max(combined, key=lambda text: (combined[text], -len(text)))
-    return answer, combined[answer]
+    return (answer if combined[answer] >= min_score else ""), combined[answer]
+
+
+def calibrate_threshold(scored: list[tuple[str, float]], golds: list[list[str]]) -> float:
+    """The answer-score threshold that maximises mean CMRC F1 over questions with known answers.
+
+    ``scored`` holds each question's ``(answer, voted score)`` found with no threshold; ``golds``
+    its gold answers (empty for an answerless question, which then scores 1 only for no answer).
+    Post 6 thresholds each pointer at 0.1, but on SQuAD-2-style data a reader proposes a span for
+    almost every answerless question; withholding answers whose voted score is below a threshold
+    chosen on held-out questions is the usual remedy (as for BERT on SQuAD 2.0). Candidates are 0
+    and the midpoints between consecutive distinct scores; ties keep the smallest threshold.
+    """
+    from kerasgen.eval.mrc_metrics import cmrc_f1
+
+    if len(scored) != len(golds) or not scored:
+        raise ValueError("Give one (answer, score) per question and at least one question.")
+    scores = np.array([score for _, score in scored], dtype=np.float64)
+    gain = np.array(  # F1 of answering minus F1 of answering nothing, per question
+        [
+            cmrc_f1(answer, list(g)) - cmrc_f1("", list(g))
+            for (answer, _), g in zip(scored, golds, strict=True)
+        ]
+    )
+    distinct = np.unique(scores)
+    candidates = np.concatenate([[0.0], (distinct[:-1] + distinct[1:]) / 2, [distinct[-1] + 1.0]])
+    totals = [gain[scores >= t].sum() for t in candidates]
+    return float(candidates[int(np.argmax(totals))])
 
 
 def answer_questions(
@@ -74,6 +104,7 @@ def answer_questions(
     stride: int = 128,
     max_question_length: int = 64,
     batch_size: int = 64,
+    min_score: float = 0.0,
     progress=None,
 ) -> list[tuple[str, float]]:
     """``(answer, score)`` for each ``(question, passages)``: windows → spans → per-passage best → vote.
@@ -82,7 +113,8 @@ def answer_questions(
     passage keeps the best score of each distinct answer string over its windows and spans; the
     passages' scores of the same string are combined by :func:`vote`. Answers are substrings of
     the passages as given (the encoder keeps every character's position). Questions longer than
-    ``max_question_length`` characters are cut. ``progress`` (e.g. a tqdm-like callable) is called
+    ``max_question_length`` characters are cut. Answers voted below ``min_score`` are withheld
+    (see :func:`best_answer`). ``progress`` (e.g. a tqdm-like callable) is called
     with the number of windows done after each batch.
     """
     rows = []  # (item index, passage index, window begin, question ids, char ids, word ids)
@@ -117,7 +149,7 @@ def answer_questions(
                     best[text] = score
         if progress is not None:
             progress(len(chunk))
-    return [best_answer(list(found.values())) for found in per_passage]
+    return [best_answer(list(found.values()), min_score) for found in per_passage]
 
 
 # Questions the demo and the notebook answer without any dataset: (question, passages).

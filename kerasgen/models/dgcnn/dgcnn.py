@@ -72,6 +72,7 @@ class DGCNN(keras.Model):
         focal_alpha: float = 0.25,
         focal_gamma: float = 2.0,
         ema_momentum: float = 0.999,
+        answer_threshold: float = 0.0,
         seed: int | None = None,
         **kwargs,
     ):
@@ -87,6 +88,9 @@ class DGCNN(keras.Model):
         self.dropout, self.loss_name = float(dropout), loss
         self.focal_alpha, self.focal_gamma = float(focal_alpha), float(focal_gamma)
         self.ema_momentum, self.seed = float(ema_momentum), seed
+        if not answer_threshold >= 0.0:
+            raise ValueError(f"answer_threshold must be ≥ 0, got {answer_threshold!r}.")
+        self.answer_threshold = float(answer_threshold)
         self.embedding = MixEmbedding(
             self.char_vocabulary_size,
             self.word_vocabulary_size,
@@ -287,8 +291,10 @@ class DGCNN(keras.Model):
     ) -> tuple[str, float]:
         """The answer to ``question`` from one passage or a list of them, with its score.
 
-        Returns ``("", 0.0)`` when no span scores above post 6's threshold. Long passages are
-        read in overlapping windows; answers are substrings of the passages as given.
+        Returns ``("", 0.0)`` when no span scores above post 6's threshold, and ``("", score)``
+        when the best answer's voted score is below ``answer_threshold`` (the question is judged
+        answerless; see :func:`~kerasgen.models.dgcnn.answering.calibrate_threshold`). Long
+        passages are read in overlapping windows; answers are substrings of the passages as given.
         """
         return self.answer_many([(question, passages)], max_answer_length, window, stride)[0]
 
@@ -316,7 +322,14 @@ class DGCNN(keras.Model):
                 raise ValueError("Give at least one passage, as a string or a list of strings.")
             checked.append((question, passages))
         return answer_questions(
-            self, self.text_encoder, checked, max_answer_length, window, stride, progress=progress
+            self,
+            self.text_encoder,
+            checked,
+            max_answer_length,
+            window,
+            stride,
+            min_score=self.answer_threshold,
+            progress=progress,
         )
 
     def save_assets(self, dir_path) -> None:
@@ -354,5 +367,6 @@ class DGCNN(keras.Model):
             "focal_alpha": self.focal_alpha,
             "focal_gamma": self.focal_gamma,
             "ema_momentum": self.ema_momentum,
+            "answer_threshold": self.answer_threshold,
             "seed": self.seed,
         }
