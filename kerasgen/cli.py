@@ -82,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     answer.add_argument("--output", help="with --input: write {question_id: answer} JSON here")
     answer.add_argument("--max-answer-length", type=_positive, default=32, help="characters (default 32)")
 
+    ocr = commands.add_parser("ocr", help="read printed Chinese text from images (post 1)")
+    ocr.add_argument("images", nargs="*", help="image files; prints the text of each")
+    ocr.add_argument("--model", default="ocr_zh", help="zoo entry, run folder or .keras file")
+    ocr.add_argument("--list", help="a file of image paths, one a line (batch mode)")
+    ocr.add_argument("--out", help="with --list: write one JSON line per image here")
+    ocr.add_argument("--no-lm", action="store_true", help="skip the bigram language-model correction")
+
     demo = commands.add_parser("demo", help="load every zoo entry and write samples and results")
     demo.add_argument("--out", default="demo_out")
     return parser
@@ -142,6 +149,49 @@ def _answer(args: argparse.Namespace) -> None:
         print(text)
 
 
+def _ocr(args: argparse.Namespace) -> None:
+    """``kerasgen ocr``: print the text of each image, or read a list of images into JSON lines."""
+    if bool(args.images) == bool(args.list):
+        raise UserError("give image files (kerasgen ocr A.png B.jpg) or --list LIST --out OUT.jsonl.")
+    if args.list and not args.out:
+        raise UserError("with --list, give --out OUT.jsonl for the results.")
+    if args.list:
+        list_path = Path(args.list)
+        if not list_path.is_file():
+            raise UserError(f"{list_path} does not exist; give a text file of image paths, one a line.")
+        paths = [line.strip() for line in list_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        paths = list(args.images)
+    from kerasgen import zoo
+
+    model = zoo.load_any(args.model)
+    if not hasattr(model, "read_many"):
+        raise UserError(f"{args.model} is not an OCR model (try ocr_zh).")
+    options = {"language_model": None} if args.no_lm else {}
+
+    def read(path: str) -> dict:
+        try:
+            return {"file": path, "text": model.read(path, **options).text}
+        except ValueError as error:  # unreadable, empty or huge image: reported, the batch goes on
+            return {"file": path, "error": str(error)}
+
+    if not args.list:
+        for path in paths:
+            result = read(path)
+            if "error" in result:
+                raise UserError(result["error"])
+            print(result["text"] if len(paths) == 1 else f"== {path}\n{result['text']}")
+        return
+    import keras
+
+    bar = keras.utils.Progbar(len(paths), unit_name="image")
+    with open(args.out, "w", encoding="utf-8") as handle:
+        for path in paths:
+            handle.write(json.dumps(read(path), ensure_ascii=False) + "\n")
+            bar.add(1)
+    print(f"wrote {len(paths)} results to {args.out}")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.command == "train":
         from kerasgen.training import train
@@ -190,6 +240,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"published {path}")
     elif args.command == "answer":
         _answer(args)
+    elif args.command == "ocr":
+        _ocr(args)
     elif args.command == "demo":
         from kerasgen.demo import run_demo
 

@@ -88,6 +88,7 @@ def _load_families() -> None:
     import kerasgen.models.dgcnn.recipes  # registers post 6's reader
     import kerasgen.models.em.recipes  # registers post 2's family
     import kerasgen.models.flows.recipes  # registers post 8's family
+    import kerasgen.models.ocr.recipes  # registers post 1's reader
     import kerasgen.models.vae.recipes  # noqa: F401  (registers the VAE family)
 
 

@@ -5,6 +5,7 @@ from kerasgen.models.classifier import DigitClassifier, build_digit_features
 from kerasgen.models.dgcnn import DGCNN
 from kerasgen.models.em import KMeans
 from kerasgen.models.flows import FVAE, NICE, Glow
+from kerasgen.models.ocr import OCRCharClassifier
 from kerasgen.models.vae import (
     CVAE,
     VAE,
@@ -27,6 +28,7 @@ __all__ = [
     "DigitClassifier",
     "Glow",
     "KMeans",
+    "OCRCharClassifier",
     "VIRegularizedGAN",
     "build_conv_decoder",
     "build_conv_encoder",

@@ -1,0 +1,120 @@
+"""Reading whole images: layout → glyphs → the classifier's top-k → Viterbi (post 1, steps 6–10).
+
+Every line of an image is cut into characters (``kerasgen.models.ocr.layout``), every cut is
+normalised as in training (``kerasgen.data.glyphs.normalise_glyph``: blanks cropped, glyph at the
+top-left of a 48×48 canvas) and classified once, all lines of all images in one batch; the
+per-position top-k candidates are decoded with the bigram language model (post 1, step 10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Marks whose ink is much lower than a line's: normalising a cut to 48×48 hides its size and
+# its place in the line, which the reader adds back from the line's geometry.
+SMALL_MARKS = frozenset("，。、．,.·'\"‘’“”`-—_…~：；:;一")
+SMALL_HEIGHT = 0.4  # ink height / line height below which a cut is a small mark
+
+
+@dataclass(frozen=True)
+class RecognisedChar:
+    """A recognised character: its text, box ``(x0, y0, x1, y1)`` in pixels, confidence and candidates."""
+
+    char: str
+    box: tuple[int, int, int, int]
+    confidence: float
+    candidates: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class OCRResult:
+    """The text of one image (lines top to bottom, joined by newlines) and its characters per line."""
+
+    text: str
+    lines: tuple[tuple[RecognisedChar, ...], ...]
+
+    @property
+    def chars(self) -> list[RecognisedChar]:
+        """Every recognised character, in reading order."""
+        return [char for line in self.lines for char in line]
+
+
+def _small_mark_filter(candidates: list[tuple[str, float]], small: bool) -> list[tuple[str, float]]:
+    """Keep the candidates whose size class matches the cut's (a small mark or a full-height glyph)."""
+    kept = [(c, p) for c, p in candidates if (c in SMALL_MARKS) == small]
+    return kept or candidates
+
+
+def _line_cuts(ink: np.ndarray, box, scorer) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """``[(char box in image pixels, 48×48 glyph)]`` for one line box ``(x0, y0, x1, y1)``."""
+    from kerasgen.data.glyphs import normalise_glyph
+    from kerasgen.models.ocr.layout import segment_line
+
+    x0, y0, x1, y1 = box
+    line = ink[y0:y1, x0:x1]
+    cuts = []
+    for a, b in segment_line(line, scorer):
+        piece = line[:, a:b]
+        rows = np.flatnonzero(piece.any(axis=1))
+        if len(rows) == 0:
+            continue
+        cuts.append(((x0 + a, y0 + int(rows[0]), x0 + b, y0 + int(rows[-1]) + 1), normalise_glyph(piece)))
+    return cuts
+
+
+def read_images(
+    classifier,
+    images: Sequence,
+    language_model=None,
+    top_k: int = 5,
+    lm_weight: float = 1.0,
+    recogniser_cuts: bool = True,
+) -> list[OCRResult]:
+    """Read every image of ``images`` (paths, PIL images or arrays); see the module docstring.
+
+    ``recogniser_cuts`` lets the classifier's confidence choose among candidate cuts where the
+    projection rule is unsure (touching glyphs); ``language_model`` (an object with
+    ``log_prob(previous, char)``) corrects each line by Viterbi with weight ``lm_weight``, or the
+    best candidate is kept when it is None.
+    """
+    from kerasgen.models.ocr.language_model import viterbi
+    from kerasgen.models.ocr.layout import binarise, find_lines, load_image
+
+    def scorer(crops: list[np.ndarray]) -> np.ndarray:
+        from kerasgen.data.glyphs import normalise_glyph
+
+        glyphs = np.stack([normalise_glyph(c) for c in crops])[..., None]
+        return classifier.predict_proba(glyphs).max(axis=1)
+
+    layouts = []  # per image: per line: [(box, glyph)]
+    for image in images:
+        ink = binarise(load_image(image))
+        layouts.append([_line_cuts(ink, box, scorer if recogniser_cuts else None) for box in find_lines(ink)])
+    glyphs = [glyph for lines in layouts for line in lines for _, glyph in line]
+    candidates = iter(classifier.top_k(np.stack(glyphs)[..., None], k=max(top_k, 10)) if glyphs else [])
+    results = []
+    for lines in layouts:
+        texts, recognised = [], []
+        for line in lines:
+            if not line:
+                continue
+            height = max(box[3] for box, _ in line) - min(box[1] for box, _ in line)
+            options = []
+            for box, _ in line:
+                small = (box[3] - box[1]) < SMALL_HEIGHT * height
+                options.append(_small_mark_filter(next(candidates), small)[:top_k])
+            if language_model is not None:
+                text, _ = viterbi(options, language_model, lm_weight)
+            else:
+                text = "".join(o[0][0] for o in options)
+            chosen = [
+                RecognisedChar(char, box, dict(o).get(char, 0.0), tuple(o))
+                for char, (box, _), o in zip(text, line, options, strict=True)
+            ]
+            texts.append(text)
+            recognised.append(tuple(chosen))
+        results.append(OCRResult("\n".join(texts), tuple(recognised)))
+    return results
