@@ -741,9 +741,10 @@ class GlyphSequence(keras.utils.PyDataset):
 
     Batches are deterministic functions of ``(seed, index, epoch)``; the epoch counter advances in
     :meth:`on_epoch_end`. Classes no face covers are never drawn (see :attr:`covered_classes`).
-    Speed: about 4,300 augmented samples/s on one core (``taskset -c 1``, batch 256, warm cache;
-    measured on this project's 2-core CPU host); the first use of each (face, char) pair costs
-    about 0.2 ms to render.
+    Speed: 2,800-3,100 augmented samples/s on one core (``taskset -c 1``, batch 256, 31 training
+    faces, 3,062 classes, warm cache; wall and CPU time on this project's shared 2-core host). The
+    constructor checks coverage of every (face, char) pair (~10 s for 31 faces x 3,062 chars); the
+    first use of each pair renders it once (~0.2 ms).
 
     Args:
         charset: the classes (``y`` indexes into it), e.g. :func:`ocr_charset`.

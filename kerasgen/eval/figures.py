@@ -31,7 +31,9 @@ def model_figures(
     - ``temperature_sweep``: post 8's figure, one row of the same noise per temperature in
       ``TEMPERATURES``, for models whose ``sample`` takes ``temperature``;
     - ``interpolation``: decodings along the line between the codes of reference pairs, for
-      models with ``interpolate``.
+      models with ``interpolate``;
+    - ``glyphs`` and ``misread_glyphs``: the reference glyphs a character classifier sees (models
+      with ``top_k``), and those of them it currently gets wrong (with reference labels).
     """
     figures = {}
     if hasattr(model, "sample"):
@@ -60,6 +62,14 @@ def model_figures(
         pairs = min(MAX_INTERPOLATIONS, len(real) // 2)
         rows = [model.interpolate(real[2 * i], real[2 * i + 1], INTERPOLATION_STEPS) for i in range(pairs)]
         figures["interpolation"] = image_grid(np.concatenate(rows), columns=INTERPOLATION_STEPS)
+    if hasattr(model, "top_k") and reference_images is not None:
+        glyphs = np.asarray(reference_images)[:num_samples]
+        figures["glyphs"] = image_grid(glyphs)
+        if reference_labels is not None:
+            predicted = model.predict_proba(glyphs).argmax(axis=1)
+            wrong = glyphs[predicted != np.asarray(reference_labels)[: len(glyphs)]]
+            if len(wrong):
+                figures["misread_glyphs"] = image_grid(wrong)
     if hasattr(model, "cluster_centres"):
         centres = model.cluster_centres()
         if centres.ndim == 4:

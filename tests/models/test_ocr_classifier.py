@@ -102,3 +102,11 @@ def test_bad_charsets_are_refused():
         OCRCharClassifier(build_glyph_features(filters=(4,), feature_units=4), list("的的"))
     with pytest.raises(ValueError, match="class_weighting"):
         OCRCharClassifier(build_glyph_features(filters=(4,), feature_units=4), CHARSET, class_weighting="x")
+
+
+def test_tensorboard_figures_show_the_glyphs_and_the_misread_ones():
+    from kerasgen.eval.figures import model_figures
+
+    figures = model_figures(tiny_ocr(), X[:16], Y[:16], num_samples=16)
+    assert figures["glyphs"].dtype == np.uint8 and figures["glyphs"].ndim == 3
+    assert "misread_glyphs" in figures  # an untrained model misreads some of 16 glyphs of 6 classes
