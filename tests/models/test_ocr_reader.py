@@ -110,3 +110,36 @@ def test_the_language_model_corrects_a_misread_line(face):
     reader = Misreads视(face)
     assert read_images(reader, [image])[0].text == "我们看电柳"
     assert read_images(reader, [image], language_model=counts)[0].text == "我们看电视"
+
+
+def test_cli_reads_images_and_a_list_into_json_lines(tmp_path, capsys, face):
+    """``kerasgen ocr A.png`` and ``--list LIST --out OUT.jsonl``; bad images are reported per line."""
+    import json
+
+    import keras
+    from PIL import Image
+
+    from kerasgen import cli
+    from kerasgen.data.glyphs import render_line
+    from kerasgen.models.ocr import OCRCharClassifier, build_glyph_features
+
+    keras.utils.set_random_seed(0)
+    model = OCRCharClassifier(build_glyph_features(filters=(4, 4, 4, 4), feature_units=8), CHARSET)
+    model.save(tmp_path / "ocr.keras")
+    line = tmp_path / "line.png"
+    Image.fromarray(render_line("我们看电视", face, height=32)[0]).save(line)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    (tmp_path / "blank.png").write_bytes(b"")
+    (tmp_path / "list.txt").write_text(f"{line}\n\n{tmp_path / 'broken.png'}\n{tmp_path / 'missing.png'}\n")
+    model_path, out = str(tmp_path / "ocr.keras"), tmp_path / "out.jsonl"
+    assert cli.main(["ocr", "--model", model_path, "--list", str(tmp_path / "list.txt"), "--out", str(out)]) == 0
+    rows = [json.loads(row) for row in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["file"] for r in rows] == [str(line), str(tmp_path / "broken.png"), str(tmp_path / "missing.png")]
+    assert len(rows[0]["text"]) == 5  # an untrained model reads five characters, whatever they are
+    assert "error" in rows[1] and "error" in rows[2]
+    capsys.readouterr()
+    assert cli.main(["ocr", "--model", model_path, str(line)]) == 0
+    assert len(capsys.readouterr().out.strip()) == 5
+    assert cli.main(["ocr", "--model", model_path, str(tmp_path / "blank.png")]) == 2
+    assert cli.main(["ocr", "--model", model_path, "--list", str(tmp_path / "list.txt")]) == 2  # no --out
+    assert cli.main(["ocr", "--model", model_path]) == 2

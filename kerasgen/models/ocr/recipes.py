@@ -227,6 +227,28 @@ def _evaluate(model, data_dir=None, quick=False):
     return metrics
 
 
+EXAMPLE_TEXTS = (
+    "今日特价全场八折",
+    "新品上市欢迎选购",
+    "北京是中华人民共和国的首都",
+    "长江是中国最长的河流",
+    "营业时间上午九点至晚上十点",
+)
+
+
+def example_images(seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
+    """A poster and a short page in held-out fonts, with their texts: what the demo and notebook read."""
+    from kerasgen.data.glyphs import poster_image, render_page
+
+    rng = np.random.default_rng(seed)
+    faces = evaluation_faces()
+    poster, poster_lines = poster_image(rng, faces, texts=list(EXAMPLE_TEXTS))
+    page, page_lines = render_page(
+        ["长江是中国最长的河流，全长约六千三百公里。", "黄河是中国第二长河。"], faces[0], width=420, rng=rng
+    )
+    return [poster, page], ["\n".join(poster_lines), "\n".join(page_lines)]
+
+
 def _card_results() -> str:
     """The Tesseract comparison, from its committed result file, as a card section."""
     bench = RESULTS_DIR / "ocr_vs_tesseract.json"
