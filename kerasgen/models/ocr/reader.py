@@ -48,15 +48,46 @@ def _small_mark_filter(candidates: list[tuple[str, float]], small: bool) -> list
     return kept or candidates
 
 
+def ambiguous_cuts(line: np.ndarray, segments: list[tuple[int, int]]) -> bool:
+    """Whether the rule-based cuts of a line leave a doubt the recogniser should settle.
+
+    A doubt is a piece wider than 1.1 text heights (touching glyphs), or two neighbouring pieces
+    narrower than 0.7 heights that together fit in one character: a hanzi cut at a blank gap
+    (亻|门, 八, 儿), or digits and Latin letters, which then pay for a check they did not need. A lone
+    narrow mark between full-width glyphs (？, 1) is no doubt.
+    """
+    rows = np.flatnonzero(line.any(axis=1))
+    if len(rows) == 0:
+        return False
+    height = rows[-1] - rows[0] + 1
+    narrow_start = None  # left edge of the previous piece when it was narrow
+    for a, b in segments:
+        if b - a > 1.1 * height:
+            return True
+        narrow = b - a < 0.7 * height
+        if narrow and narrow_start is not None and b - narrow_start <= 1.1 * height:
+            return True
+        narrow_start = a if narrow else None
+    return False
+
+
 def _line_cuts(ink: np.ndarray, box, scorer) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
-    """``[(char box in image pixels, 48×48 glyph)]`` for one line box ``(x0, y0, x1, y1)``."""
+    """``[(char box in image pixels, 48×48 glyph)]`` for one line box ``(x0, y0, x1, y1)``.
+
+    The rule-based cuts are kept unless :func:`ambiguous_cuts` finds a doubt; then the recogniser's
+    confidence chooses among the candidate cuts (``scorer``), which costs a classification of every
+    candidate piece.
+    """
     from kerasgen.data.glyphs import normalise_glyph
     from kerasgen.models.ocr.layout import segment_line
 
     x0, y0, x1, y1 = box
     line = ink[y0:y1, x0:x1]
+    segments = segment_line(line)
+    if scorer is not None and ambiguous_cuts(line, segments):
+        segments = segment_line(line, scorer)
     cuts = []
-    for a, b in segment_line(line, scorer):
+    for a, b in segments:
         piece = line[:, a:b]
         rows = np.flatnonzero(piece.any(axis=1))
         if len(rows) == 0:
