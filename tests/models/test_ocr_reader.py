@@ -132,9 +132,15 @@ def test_cli_reads_images_and_a_list_into_json_lines(tmp_path, capsys, face):
     (tmp_path / "blank.png").write_bytes(b"")
     (tmp_path / "list.txt").write_text(f"{line}\n\n{tmp_path / 'broken.png'}\n{tmp_path / 'missing.png'}\n")
     model_path, out = str(tmp_path / "ocr.keras"), tmp_path / "out.jsonl"
-    assert cli.main(["ocr", "--model", model_path, "--list", str(tmp_path / "list.txt"), "--out", str(out)]) == 0
+    assert (
+        cli.main(["ocr", "--model", model_path, "--list", str(tmp_path / "list.txt"), "--out", str(out)]) == 0
+    )
     rows = [json.loads(row) for row in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["file"] for r in rows] == [str(line), str(tmp_path / "broken.png"), str(tmp_path / "missing.png")]
+    assert [r["file"] for r in rows] == [
+        str(line),
+        str(tmp_path / "broken.png"),
+        str(tmp_path / "missing.png"),
+    ]
     assert len(rows[0]["text"]) == 5  # an untrained model reads five characters, whatever they are
     assert "error" in rows[1] and "error" in rows[2]
     capsys.readouterr()
@@ -143,3 +149,14 @@ def test_cli_reads_images_and_a_list_into_json_lines(tmp_path, capsys, face):
     assert cli.main(["ocr", "--model", model_path, str(tmp_path / "blank.png")]) == 2
     assert cli.main(["ocr", "--model", model_path, "--list", str(tmp_path / "list.txt")]) == 2  # no --out
     assert cli.main(["ocr", "--model", model_path]) == 2
+
+
+def test_only_doubtful_cuts_call_the_recogniser():
+    from kerasgen.models.ocr.reader import ambiguous_cuts
+
+    line = np.zeros((40, 400), bool)
+    line[0:40, 0:36] = True  # a full-height, full-width glyph
+    assert not ambiguous_cuts(line, [(0, 36), (40, 76), (80, 96), (100, 136)])  # one narrow mark alone
+    assert ambiguous_cuts(line, [(0, 36), (40, 58), (60, 76)])  # two narrow halves fit in one hanzi
+    assert ambiguous_cuts(line, [(0, 60)])  # wider than 1.1 heights: touching glyphs
+    assert not ambiguous_cuts(np.zeros((40, 40), bool), [])
