@@ -34,7 +34,8 @@ def demo_entry(name: str, out: Path) -> dict:
     recipe = recipes.get(zoo.load_entry(name)["recipe"])
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
-    real, labels = recipe.reference(count=500) if recipe.reference else (None, None)
+    reference = recipe.reference(count=500) if recipe.reference else None
+    real, labels = reference if isinstance(reference, tuple) else (reference, None)
     figures = model_figures(model, real, labels, num_samples=100, seed=0)
     if hasattr(model, "class_means") and model.latent_dim == 2:
         figures["manifold_class_9"] = manifold_grid(model.decode, offset=model.class_means()[9])

@@ -30,3 +30,6 @@ def test_demo_writes_figures_and_results_for_every_entry(tmp_path, monkeypatch):
         for row, (_, passages) in zip(rows, EXAMPLE_QUESTIONS, strict=True):
             answer = row.split("\t")[1]
             assert answer == "(no answer)" or any(answer in p for p in passages)
+    if "ocr_zh" in saved:  # the OCR model reads a poster and a page, and shows the glyphs it sees
+        report = (tmp_path / "ocr_zh" / "ocr.txt").read_text(encoding="utf-8")
+        assert report.count("read:") == 2 and "glyphs" in saved["ocr_zh"]["images"]

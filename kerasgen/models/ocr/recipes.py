@@ -122,13 +122,19 @@ def _datasets(data_dir=None, batch_size=256, seed=0, limit=None):
 
 
 def _reference(data_dir=None, count=64):
-    """Validation glyphs (training fonts, augmented) and labels, for TensorBoard's glyph figures."""
+    """Validation glyphs (training fonts, augmented) and labels, for TensorBoard's glyph figures.
+
+    Labels come only when the MRC texts are reachable: without them the charset's frequency order,
+    hence every label id, differs from the one the model was trained with.
+    """
     from kerasgen.data.glyphs import GlyphSequence
 
-    charset = list(_charset(_mrc_folder(data_dir), None))
+    folder = _mrc_folder(data_dir)
+    charset = list(_charset(folder, None))
     training, _ = _faces()
     x, y = GlyphSequence(charset, training, batch_size=count, steps=1, noise=NOISE, seed=20_000)[0]
-    return x, y
+    # Without the MRC texts the charset's frequency order (the label ids) differs from training's.
+    return x if folder is None else (x, y)
 
 
 def _finish(model, data_dir=None, limit=None) -> dict:
