@@ -45,7 +45,7 @@ class TestOCRClassifierHarness(HarnessTests):
             ],
             expected_in_error="(batch, 48, 48, 1)",
             epochs=6,
-            distributed_build=lambda seed: tiny_ocr(seed, keras.optimizers.SGD(0.1)),
+            distributed_build=lambda seed: tiny_ocr(seed, keras.optimizers.SGD(0.02)),
         )
     }
 
