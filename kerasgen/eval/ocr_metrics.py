@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,8 +52,15 @@ def edit_distance(a: str, b: str) -> int:
     return int(row[-1])
 
 
-def character_error_rate(predictions: Sequence[str] | str, references: Sequence[str] | str) -> float:
+def character_error_rate(
+    predictions: Sequence[str] | str, references: Sequence[str] | str, fold_width: bool = True
+) -> float:
     """``Σ edit(pred, ref) / Σ len(ref)`` over the pairs, whitespace removed from both sides.
+
+    ``fold_width`` maps both sides through Unicode NFKC first, so full-width and half-width forms of
+    the same mark (？/?, （/(, ，/,, ０/0) count as equal: a cut glyph does not show its advance
+    width, and Chinese texts mix both forms (the MRC files write 哪一年? and 哪一年？). Pass
+    ``fold_width=False`` for the strict rate.
 
     A single string on each side is one pair. When every reference is empty the rate is 0.0 if every
     prediction is empty too, else 1.0 (nothing to read, something read: a complete miss).
@@ -65,6 +73,8 @@ def character_error_rate(predictions: Sequence[str] | str, references: Sequence[
         raise ValueError(f"{len(predictions)} predictions for {len(references)} references.")
     edits = length = 0
     for prediction, reference in zip(predictions, references, strict=True):
+        if fold_width:
+            prediction, reference = (unicodedata.normalize("NFKC", t) for t in (prediction, reference))
         prediction, reference = _strip_whitespace(prediction), _strip_whitespace(reference)
         edits += edit_distance(prediction, reference)
         length += len(reference)

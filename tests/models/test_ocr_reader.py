@@ -11,7 +11,7 @@ import pytest
 
 from kerasgen.models.ocr.reader import SMALL_MARKS, read_images
 
-CHARSET = list("我们在看电视新闻今天北京的气很好上海人民，。")
+CHARSET = list("我们在看电视新闻今天北京的气很好上海人民，。一—-_")
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +160,18 @@ def test_only_doubtful_cuts_call_the_recogniser():
     assert ambiguous_cuts(line, [(0, 36), (40, 58), (60, 76)])  # two narrow halves fit in one hanzi
     assert ambiguous_cuts(line, [(0, 60)])  # wider than 1.1 heights: touching glyphs
     assert not ambiguous_cuts(np.zeros((40, 40), bool), [])
+
+
+def test_a_flat_bar_is_read_as_yi_in_chinese_context(face):
+    """一 loses its flatness when normalised; the reader reads it from the line geometry and the context."""
+    from kerasgen.data.glyphs import render_line
+    from kerasgen.models.ocr.language_model import BigramLanguageModel
+
+    class SeesTwoBars(TemplateReader):  # what the CNN does with a serif 一: the top bar of 二, or =
+        def top_k(self, glyphs, k=5):
+            rows = super().top_k(glyphs, k)
+            return [[("二", 0.7), ("=", 0.3)] if row[0][0] == "一" else row for row in rows]
+
+    lm = BigramLanguageModel.from_texts(["我们在看电视新闻。今天一天很好。"] * 3)
+    image, _ = render_line("今天一天", face, height=40)
+    assert read_images(SeesTwoBars(face), [image], language_model=lm)[0].text == "今天一天"

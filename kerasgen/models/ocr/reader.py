@@ -15,8 +15,12 @@ import numpy as np
 
 # Marks whose ink is much lower than a line's: normalising a cut to 48×48 hides its size and
 # its place in the line, which the reader adds back from the line's geometry.
-SMALL_MARKS = frozenset("，。、．,.·'\"‘’“”`-—_…~：；:;一")
+SMALL_MARKS = frozenset("，。、．,.·'\"‘’“”`-—_…~：；:;一=")
 SMALL_HEIGHT = 0.4  # ink height / line height below which a cut is a small mark
+# A flat bar (one stroke, wide and thin) is read from its shape alone: normalised to 48×48 it looks like
+# the top bar of 二, 三 or =. The bigram model chooses among these by context (一 in Chinese text).
+BAR_CANDIDATES = (("一", 0.5), ("—", 0.2), ("-", 0.2), ("_", 0.1))
+BAR_HEIGHT, BAR_ASPECT = 0.15, 3.0  # ink height / line height below, and width / height above
 
 
 @dataclass(frozen=True)
@@ -51,23 +55,20 @@ def _small_mark_filter(candidates: list[tuple[str, float]], small: bool) -> list
 def ambiguous_cuts(line: np.ndarray, segments: list[tuple[int, int]]) -> bool:
     """Whether the rule-based cuts of a line leave a doubt the recogniser should settle.
 
-    A doubt is a piece wider than 1.1 text heights (touching glyphs), or two neighbouring pieces
-    narrower than 0.7 heights that together fit in one character: a hanzi cut at a blank gap
-    (亻|门, 八, 儿), or digits and Latin letters, which then pay for a check they did not need. A lone
-    narrow mark between full-width glyphs (？, 1) is no doubt.
+    A doubt is a piece wider than 1.1 text heights (touching glyphs), or two neighbouring pieces that
+    together fit in 1.1 heights: a hanzi cut at a blank gap (忄|青, 亻|门, 八), or digits and Latin
+    letters, which then pay for a check they did not need. A hanzi and the mark beside it (情？) span
+    more than that and are no doubt.
     """
     rows = np.flatnonzero(line.any(axis=1))
     if len(rows) == 0:
         return False
     height = rows[-1] - rows[0] + 1
-    narrow_start = None  # left edge of the previous piece when it was narrow
-    for a, b in segments:
+    for index, (a, b) in enumerate(segments):
         if b - a > 1.1 * height:
             return True
-        narrow = b - a < 0.7 * height
-        if narrow and narrow_start is not None and b - narrow_start <= 1.1 * height:
+        if index and b - segments[index - 1][0] <= 1.1 * height:
             return True
-        narrow_start = a if narrow else None
     return False
 
 
@@ -126,6 +127,7 @@ def read_images(
         layouts.append([_line_cuts(ink, box, scorer if recogniser_cuts else None) for box in find_lines(ink)])
     glyphs = [glyph for lines in layouts for line in lines for _, glyph in line]
     candidates = iter(classifier.top_k(np.stack(glyphs)[..., None], k=max(top_k, 10)) if glyphs else [])
+    known = set(classifier.charset)
     results = []
     for lines in layouts:
         texts, recognised = [], []
@@ -135,8 +137,12 @@ def read_images(
             height = max(box[3] for box, _ in line) - min(box[1] for box, _ in line)
             options = []
             for box, _ in line:
-                small = (box[3] - box[1]) < SMALL_HEIGHT * height
-                options.append(_small_mark_filter(next(candidates), small)[:top_k])
+                box_height, box_width = box[3] - box[1], box[2] - box[0]
+                small = box_height < SMALL_HEIGHT * height
+                found = _small_mark_filter(next(candidates), small)[:top_k]
+                if box_height < BAR_HEIGHT * height and box_width > BAR_ASPECT * box_height:
+                    found = [(c, p) for c, p in BAR_CANDIDATES if c in known] or found
+                options.append(found)
             if language_model is not None:
                 text, _ = viterbi(options, language_model, lm_weight)
             else:
