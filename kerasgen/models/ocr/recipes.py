@@ -260,7 +260,36 @@ def example_images(seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
 
 
 def _card_results() -> str:
-    """The Tesseract comparison, from its committed result file, as a card section."""
+    """The Tesseract comparison and the network comparison, from their committed result files."""
+    return "\n\n".join(part for part in (_tesseract_section(), _networks_section()) if part)
+
+
+def _networks_section() -> str:
+    path = RESULTS_DIR / "ocr_networks.json"
+    if not path.exists():
+        return ""
+    results = json.loads(path.read_text(encoding="utf-8"))
+    settings = results["settings"]
+    rows = [
+        "## Post 1's CNN against this entry's network (equal budget, subset)",
+        "",
+        f"Written by `{results['command']}`: both trained the same way on the {settings['classes']} most "
+        f"frequent characters for {settings['epochs']} × {settings['steps']} steps of "
+        f"{settings['batch_size']}, scored on the held-out test faces.",
+        "",
+        "| network | parameters | training examples/s | unseen fonts % | with 15% noise % |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for key, label in (("post", "post 1's CNN"), ("glyph", "ocr_zh's default")):
+        r = results[key]
+        rows.append(
+            f"| {label} | {r['parameters']:,} | {r['train_examples_per_s']:.0f} | "
+            f"{r['unseen_font_accuracy']:.2f} | {r['unseen_font_accuracy_noise15']:.2f} |"
+        )
+    return "\n".join(rows)
+
+
+def _tesseract_section() -> str:
     bench = RESULTS_DIR / "ocr_vs_tesseract.json"
     if not bench.exists():
         return ""
