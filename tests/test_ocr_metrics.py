@@ -98,6 +98,8 @@ def test_tesseract_reads_a_rendered_line():
     assert all(not any(c.isspace() for c in r) for r in readings)
     assert readings[0] == readings[1] == readings[2]
     assert character_error_rate(readings[0], text) < 0.5
+    blank = np.full_like(gray, 255)  # one process for all pages keeps them apart, blank ones included
+    assert tesseract_read([gray, blank, gray]) == tesseract_read([gray, blank, gray], batch=False)
 
 
 def test_tesseract_errors(monkeypatch):

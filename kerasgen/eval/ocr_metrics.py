@@ -121,33 +121,51 @@ def tesseract_read(
     psm: int = 7,
     threads: int = 1,
     timeout: float = 120.0,
+    batch: bool = True,
 ) -> list[str]:
     """Tesseract's reading of each image (``--psm 7``: one text line), whitespace removed.
 
     Each image (gray or RGB ``uint8``; float in [0, 1]; bool with True = ink) is written as a PNG to a
-    temporary folder and read by ``tesseract in.png stdout -l LANG --psm PSM`` with
-    ``OMP_THREAD_LIMIT=threads``. Raises ``RuntimeError`` when Tesseract is missing or fails.
+    temporary folder. With ``batch`` one ``tesseract LIST stdout -l LANG --psm PSM`` process reads
+    them all (pages separated by form feeds), so start-up and model loading are paid once, as a
+    user reading many images would; else one process per image. ``OMP_THREAD_LIMIT=threads``.
+    Raises ``RuntimeError`` when Tesseract is missing or fails.
     """
     from PIL import Image
 
     if shutil.which(TESSERACT) is None:
         raise RuntimeError(f"Tesseract is not installed: {_INSTALL_HINT}")
     env = dict(os.environ, OMP_THREAD_LIMIT=str(max(int(threads), 1)))
-    texts = []
     with tempfile.TemporaryDirectory(prefix="kerasgen-tesseract-") as folder:
+        paths = []
         for i, image in enumerate(images):
-            path = Path(folder) / f"{i}.png"
-            Image.fromarray(_to_uint8(image)).save(path)
-            command = [TESSERACT, str(path), "stdout", "-l", lang, "--psm", str(int(psm))]
-            try:
-                result = subprocess.run(command, capture_output=True, env=env, timeout=timeout, check=False)
-            except subprocess.TimeoutExpired as error:
-                raise RuntimeError(f"Tesseract took more than {timeout} s on image {i}.") from error
-            if result.returncode != 0:
-                message = result.stderr.decode("utf-8", "replace").strip()
-                raise RuntimeError(
-                    f"Tesseract failed on image {i} (exit {result.returncode}): {message}\n"
-                    f"(language {lang!r} missing? {_INSTALL_HINT})"
-                )
-            texts.append(_strip_whitespace(result.stdout.decode("utf-8", "replace")))
-    return texts
+            paths.append(Path(folder) / f"{i}.png")
+            Image.fromarray(_to_uint8(image)).save(paths[-1])
+        if batch and len(paths) > 1:
+            listing = Path(folder) / "images.txt"
+            listing.write_text("".join(f"{path}\n" for path in paths))
+            pages = _run_tesseract(listing, lang, psm, env, timeout * len(paths), "the image list").split(
+                "\f"
+            )
+            pages = pages[: len(paths)] if len(pages) == len(paths) + 1 and not pages[-1].strip() else pages
+            if len(pages) == len(paths):
+                return [_strip_whitespace(page) for page in pages]
+        return [
+            _strip_whitespace(_run_tesseract(p, lang, psm, env, timeout, f"image {i}"))
+            for i, p in enumerate(paths)
+        ]
+
+
+def _run_tesseract(path: Path, lang: str, psm: int, env: dict, timeout: float, what: str) -> str:
+    command = [TESSERACT, str(path), "stdout", "-l", lang, "--psm", str(int(psm))]
+    try:
+        result = subprocess.run(command, capture_output=True, env=env, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as error:
+        raise RuntimeError(f"Tesseract took more than {timeout:.0f} s on {what}.") from error
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(
+            f"Tesseract failed on {what} (exit {result.returncode}): {message}\n"
+            f"(language {lang!r} missing? {_INSTALL_HINT})"
+        )
+    return result.stdout.decode("utf-8", "replace")

@@ -305,6 +305,12 @@ def _tesseract_section() -> str:
     ]
     for tier, row in results["tiers"].items():
         rows.append(f"| {tier} | {row['ours']:.2f} | {row['tesseract']:.2f} | {row['ratio']:.2f} |")
+    if all("ours_strict" in row for row in results["tiers"].values()):
+        strict = ", ".join(
+            f"{tier} {row['ours_strict']:.2f} vs {row['tesseract_strict']:.2f}"
+            for tier, row in results["tiers"].items()
+        )
+        rows += ["", f"CER folds full/half-width forms (NFKC). Strict CER %, ocr_zh vs Tesseract: {strict}."]
     speed = results["lines_per_second"]
     rows += [
         "",
