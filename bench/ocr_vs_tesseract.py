@@ -116,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
             "ours_strict": 100.0 * character_error_rate(ours, references, fold_width=False),
             "tesseract_strict": 100.0 * character_error_rate(theirs, references, fold_width=False),
         }
-        row["ratio"] = row["ours"] / max(row["tesseract"], 1e-9)
+        row["ratio"] = row["ours"] / row["tesseract"] if row["tesseract"] > 0 else None  # ours / theirs
         results["tiers"][tier] = row
         print(
             f"{tier:9s} {len(images):4d} images  CER ours {row['ours']:6.2f}%  "
-            f"tesseract {row['tesseract']:6.2f}%  ours/tesseract {row['ratio']:.2f}",
+            f"tesseract {row['tesseract']:6.2f}%  ours/tesseract "
+            + (f"{row['ratio']:.2f}" if row["ratio"] is not None else "—"),
             flush=True,
         )
     speed = {name: line_count / max(s, 1e-9) for name, s in seconds.items()}

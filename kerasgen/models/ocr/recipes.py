@@ -304,7 +304,8 @@ def _tesseract_section() -> str:
         "| --- | --- | --- | --- |",
     ]
     for tier, row in results["tiers"].items():
-        rows.append(f"| {tier} | {row['ours']:.2f} | {row['tesseract']:.2f} | {row['ratio']:.2f} |")
+        ratio = f"{row['ratio']:.2f}" if row.get("ratio") is not None else "—"
+        rows.append(f"| {tier} | {row['ours']:.2f} | {row['tesseract']:.2f} | {ratio} |")
     if all("ours_strict" in row for row in results["tiers"].values()):
         strict = ", ".join(
             f"{tier} {row['ours_strict']:.2f} vs {row['tesseract_strict']:.2f}"
