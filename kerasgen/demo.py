@@ -55,9 +55,9 @@ def demo_entry(name: str, out: Path) -> dict:
     if hasattr(model, "read_many"):  # an OCR model: read a poster and a page in held-out fonts
         from kerasgen.models.ocr.recipes import example_images
 
-        images, truths = example_images()
-        read = model.read_many(images)
-        for i, image in enumerate(images):
+        pictures, truths = example_images()
+        read = model.read_many(pictures)
+        for i, image in enumerate(pictures):
             _write(folder, f"ocr_input_{i}", image if image.ndim == 3 else image[..., None])
         report = [
             f"== image {i}\ntruth:\n{t}\nread:\n{r.text}\n"
