@@ -22,7 +22,8 @@ Run it on one core, so both systems get the same CPU::
 
     taskset -c 1 env TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/ocr_vs_tesseract.py --lines 100 --pages 20
 
-``--save`` writes ``notebooks/results/ocr_vs_tesseract.json``, which the ``ocr_zh`` card renders.
+``--save`` writes ``notebooks/results/ocr_vs_tesseract.json`` (``..._bfloat16.json`` with
+``--precision bfloat16``), which the ``ocr_zh`` card renders (``kerasgen zoo card RUN``).
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--precision",
+        choices=("auto", "float32", "bfloat16"),
+        help="the classifier's inference precision (default: the model's own, normally auto)",
+    )
+    parser.add_argument(
         "--save", action="store_true", help=f"write {RESULTS.relative_to(RESULTS.parents[2])}"
     )
     parser.add_argument("--json", help="write the results here too")
@@ -86,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from kerasgen import zoo
     from kerasgen.eval.ocr_metrics import character_error_rate, tesseract_available, tesseract_read
+    from kerasgen.models.ocr.inference import resolve_precision
     from kerasgen.models.ocr.recipes import evaluation_faces
 
     if not tesseract_available():
@@ -95,10 +102,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     model = zoo.load_any(args.model)
+    if args.precision:
+        model.inference_precision = args.precision
     faces = evaluation_faces()
     tiers = material(model.charset, faces, args.lines, args.pages, args.seed)
     model.read_many(tiers["clean"][0][:4])  # warm-up: traces the classifier
-    results = {"tiers": {}, "fonts": [f.name for f in faces]}
+    results = {
+        "tiers": {},
+        "fonts": [f.name for f in faces],
+        "precision": resolve_precision(model.inference_precision),
+    }
     seconds = {"ours": 0.0, "tesseract": 0.0}
     line_count = 0
     for tier, (images, references) in tiers.items():
@@ -142,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     text = json.dumps(results, indent=2, ensure_ascii=False)
-    for path in [RESULTS] * args.save + ([Path(args.json)] if args.json else []):
+    saved = (
+        RESULTS.with_name("ocr_vs_tesseract_bfloat16.json") if results["precision"] == "bfloat16" else RESULTS
+    )
+    for path in [saved] * args.save + ([Path(args.json)] if args.json else []):
         path.write_text(text + "\n", encoding="utf-8")
         print(f"wrote {path}")
     return 0

@@ -180,17 +180,45 @@ def _card(entry: dict, state: dict, metrics: dict, recipe) -> str:
     return "\n".join(lines) + "\n"
 
 
-def publish(run: str | Path, data_dir: str | None = None, quick: bool = False) -> Path:
-    """Evaluate a finished ``kerasgen train`` run and write it to ``zoo/<recipe name>/``."""
-    from kerasgen import recipes
-
-    run = Path(run)
+def _finished_run(run: Path) -> dict:
+    """The ``train_state.json`` of a finished ``kerasgen train`` run (a clear error otherwise)."""
     state_path = run / "train_state.json"
     if not state_path.is_file():
         raise ZooError(f"{run} is not a `kerasgen train` run folder (no train_state.json).")
     state = json.loads(state_path.read_text())
     if not state.get("completed"):
         raise ZooError(f"The run in {run} has not finished; re-run its command to complete it.")
+    return state
+
+
+def refresh_card(run: str | Path) -> Path:
+    """Re-render the ``card.md`` of the entry published from ``run``, leaving every checksummed file alone.
+
+    For a recipe's ``results`` section (bench figures committed under ``notebooks/results/``)
+    that changed after publication; the metrics stay those written by the evaluation at publication.
+    """
+    from kerasgen import recipes
+
+    run = Path(run)
+    state = _finished_run(run)
+    recipe = recipes.get(state["recipe"])
+    folder, entry = _entry(recipe.name)
+    if entry.get("train_command") != state.get("command"):
+        raise ZooError(
+            f"{run} was trained by `{state.get('command')}`, but zoo entry {recipe.name!r} by "
+            f"`{entry.get('train_command')}`; give the run folder the entry was published from."
+        )
+    metrics = json.loads((folder / "metrics.json").read_text())
+    (folder / "card.md").write_text(_card(entry, state, metrics, recipe))
+    return folder
+
+
+def publish(run: str | Path, data_dir: str | None = None, quick: bool = False) -> Path:
+    """Evaluate a finished ``kerasgen train`` run and write it to ``zoo/<recipe name>/``."""
+    from kerasgen import recipes
+
+    run = Path(run)
+    state = _finished_run(run)
     recipe = recipes.get(state["recipe"])
     model = load_file(run / "model.keras")
     started = time.perf_counter()

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from kerasgen import zoo
+from kerasgen import cli, zoo
 
 ENTRIES = zoo.names()
 
@@ -91,6 +91,16 @@ def test_publish_a_short_run(tmp_path, monkeypatch, mnist_dir):
     loaded = zoo.load("vae_mnist")
     images = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
     np.testing.assert_array_equal(loaded(images), model(images))
+    # The card is re-rendered from the same run and metrics; no checksummed file is touched.
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "card.md"}
+    (folder / "card.md").write_text("stale")
+    assert cli.main(["zoo", "card", str(run)]) == 0
+    assert (folder / "card.md").read_text() == card
+    assert files == {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "card.md"}
+    other = tmp_path / "other"
+    train("vae_mnist", other, epochs=1, limit=50, verbose=0, command="kerasgen train vae_mnist --limit 50")
+    with pytest.raises(zoo.ZooError, match="give the run folder the entry was published from"):
+        zoo.refresh_card(other)
 
 
 def test_publish_refuses_unfinished_runs(tmp_path):

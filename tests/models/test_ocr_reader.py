@@ -143,6 +143,18 @@ def test_cli_reads_images_and_a_list_into_json_lines(tmp_path, capsys, face):
     ]
     assert len(rows[0]["text"]) == 5  # an untrained model reads five characters, whatever they are
     assert "error" in rows[1] and "error" in rows[2]
+    good = tmp_path / "good.txt"  # batched reading gives what reading image by image gives
+    good.write_text(f"{line}\n{tmp_path / 'line2.png'}\n")
+    Image.fromarray(render_line("中国人", face, height=40)[0]).save(tmp_path / "line2.png")
+    texts = {}
+    for batch in ("1", "2"):
+        argv = ["ocr", "--model", model_path, "--list", str(good), "--out", str(out), "--batch", batch]
+        assert cli.main(argv) == 0
+        texts[batch] = [json.loads(row)["text"] for row in out.read_text(encoding="utf-8").splitlines()]
+    assert texts["1"] == texts["2"] and [len(t) for t in texts["1"]] == [5, 3]
+    argv = ["ocr", "--model", model_path, "--list", str(good), "--out", str(out), "--precision", "bfloat16"]
+    assert cli.main(argv) == 0
+    assert cli.main([*argv, "--batch", "0"]) == 2
     capsys.readouterr()
     assert cli.main(["ocr", "--model", model_path, str(line)]) == 0
     assert len(capsys.readouterr().out.strip()) == 5

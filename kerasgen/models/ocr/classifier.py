@@ -86,6 +86,11 @@ class OCRCharClassifier(DigitClassifier):
         charset: the classes, most frequent first (``kerasgen.data.glyphs.ocr_charset()``).
         dropout: dropout before the softmax (the post's 0.5).
         class_weighting: ``"post"`` or ``None``.
+        inference_precision: how :meth:`predict_proba`, :meth:`top_k` and :meth:`read` compute the
+            convolutions: ``"float32"`` (the default: the same numbers as ``model(x)``), ``"bfloat16"``
+            (faster on a CPU with native bfloat16, slightly different probabilities), or ``"auto"``
+            (bfloat16 where native); see :mod:`kerasgen.models.ocr.inference`. Training and
+            ``model(x)`` are unaffected.
 
     Metrics: ``loss`` (weighted) and ``accuracy``.
     """
@@ -96,21 +101,26 @@ class OCRCharClassifier(DigitClassifier):
         charset,
         dropout: float = 0.5,
         class_weighting: str | None = "post",
+        inference_precision: str = "float32",
         **kwargs,
     ):
         charset = [str(c) for c in charset]
         if not charset or len(set(charset)) != len(charset):
             raise ValueError("charset must be a non-empty list of distinct characters, most frequent first.")
+        from kerasgen.models.ocr.inference import resolve_precision
+
+        resolve_precision(inference_precision)  # refuses unknown names here rather than at reading time
         if class_weighting not in ("post", None):
             raise ValueError(f"class_weighting must be 'post' or None, got {class_weighting!r}.")
         kwargs.pop("num_classes", None)
         super().__init__(feature_network, num_classes=len(charset), dropout=dropout, **kwargs)
         self.charset = charset
         self.class_weighting = class_weighting
+        self.inference_precision = inference_precision
         weights = post_class_weights(len(charset)) if class_weighting else np.ones(len(charset), "float32")
         self.class_weights = ops.convert_to_tensor(weights)
         self.index = {c: i for i, c in enumerate(charset)}
-        self._probabilities = None  # traced once by ``predict_proba``
+        self._traced = {}  # (kind, precision) → traced inference function, made on first use
         self.language_model = None  # attached with ``attach_language_model``; saved as an asset
 
     def _check_images(self, x):
@@ -120,28 +130,35 @@ class OCRCharClassifier(DigitClassifier):
         cross_entropy, correct = super()._terms(x, labels, training)
         return cross_entropy * ops.take(self.class_weights, ops.cast(labels, "int32")), correct
 
+    def _inference(self, kind: str, k: int = 0):
+        from kerasgen.models.ocr import inference
+
+        key = (kind, k, inference.resolve_precision(self.inference_precision))
+        if key not in self._traced:
+            if kind == "probabilities":
+                self._traced[key] = inference.probability_function(self, key[2])
+            else:
+                self._traced[key] = inference.top_k_function(self, k, key[2])
+        return self._traced[key]
+
     def predict_proba(self, x, batch_size: int = 512) -> np.ndarray:
         """Class probabilities ``[N, len(charset)]``, through one traced function (no retracing)."""
-        import tensorflow as tf
-
         x = self._check_images(x)
-        if self._probabilities is None:
-            self._probabilities = tf.function(
-                lambda b: ops.softmax(self(b, training=False), axis=-1),
-                input_signature=[tf.TensorSpec((None, *self.image_shape), "float32")],
-            )
-        return map_batches(self._probabilities, x, batch_size)
+        return map_batches(self._inference("probabilities"), x, batch_size)
 
     def top_k(self, glyphs, k: int = 5, batch_size: int = 512) -> list[list[tuple[str, float]]]:
         """The ``k`` most probable characters of each glyph, ``[(char, probability), ...]`` best first."""
-        probabilities = self.predict_proba(glyphs, batch_size=batch_size)
-        k = min(k, probabilities.shape[1])
-        best = np.argpartition(-probabilities, k - 1, axis=-1)[:, :k]
-        rows = []
-        for row, ids in zip(probabilities, best, strict=True):
-            ids = ids[np.argsort(-row[ids])]
-            rows.append([(self.charset[j], float(row[j])) for j in ids])
-        return rows
+        from kerasgen.models.ocr.inference import map_pairs
+
+        glyphs = np.asarray(self._check_images(glyphs))
+        if len(glyphs) == 0:
+            return []
+        probabilities, ids = map_pairs(self._inference("top_k", k), glyphs, batch_size)
+        charset = self.charset
+        return [
+            [(charset[j], float(p)) for j, p in zip(row_ids, row, strict=True)]
+            for row_ids, row in zip(ids.tolist(), probabilities.tolist(), strict=True)
+        ]
 
     def attach_language_model(self, language_model) -> None:
         """Use ``language_model`` (a ``BigramLanguageModel``) to correct lines in :meth:`read`."""
@@ -179,5 +196,11 @@ class OCRCharClassifier(DigitClassifier):
     def get_config(self) -> dict:
         config = super().get_config()
         config.pop("num_classes", None)
-        config.update({"charset": self.charset, "class_weighting": self.class_weighting})
+        config.update(
+            {
+                "charset": self.charset,
+                "class_weighting": self.class_weighting,
+                "inference_precision": self.inference_precision,
+            }
+        )
         return config

@@ -115,18 +115,20 @@ def read_images(
     from kerasgen.models.ocr.language_model import viterbi
     from kerasgen.models.ocr.layout import binarise, find_lines, load_image
 
+    width = max(top_k, 10)  # candidates classified per glyph; one traced function serves cuts and reading
+
     def scorer(crops: list[np.ndarray]) -> np.ndarray:
         from kerasgen.data.glyphs import normalise_glyph
 
         glyphs = np.stack([normalise_glyph(c) for c in crops])[..., None]
-        return classifier.predict_proba(glyphs).max(axis=1)
+        return np.array([found[0][1] for found in classifier.top_k(glyphs, k=width)])
 
     layouts = []  # per image: per line: [(box, glyph)]
     for image in images:
         ink = binarise(load_image(image))
         layouts.append([_line_cuts(ink, box, scorer if recogniser_cuts else None) for box in find_lines(ink)])
     glyphs = [glyph for lines in layouts for line in lines for _, glyph in line]
-    candidates = iter(classifier.top_k(np.stack(glyphs)[..., None], k=max(top_k, 10)) if glyphs else [])
+    candidates = iter(classifier.top_k(np.stack(glyphs)[..., None], k=width) if glyphs else [])
     known = set(classifier.charset)
     results = []
     for lines in layouts:

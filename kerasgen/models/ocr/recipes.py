@@ -327,8 +327,19 @@ def _tesseract_section() -> str:
     rows += [
         "",
         f"Lines/s: ocr_zh {speed['ours']:.1f}, Tesseract {speed['tesseract']:.1f} (one thread), "
-        f"ratio {speed['ratio']:.2f}.",
+        f"ratio {speed['ratio']:.2f}; classifier precision {results.get('precision', 'float32')}.",
     ]
+    faster = RESULTS_DIR / "ocr_vs_tesseract_bfloat16.json"
+    if faster.exists():
+        other = json.loads(faster.read_text(encoding="utf-8"))
+        cer = ", ".join(f"{tier} {row['ours']:.2f}" for tier, row in other["tiers"].items())
+        other_speed = other["lines_per_second"]
+        rows += [
+            "",
+            f"With bfloat16 convolutions (`{other['command']}`): CER % {cer}; lines/s ocr_zh "
+            f"{other_speed['ours']:.1f}, Tesseract {other_speed['tesseract']:.1f}, "
+            f"ratio {other_speed['ratio']:.2f}.",
+        ]
     return "\n".join(rows)
 
 
