@@ -91,6 +91,17 @@ def test_small_marks_are_told_apart_from_full_height_glyphs_by_the_line_geometry
     assert _small_mark_filter(candidates, small=False) == [("口", 0.6), ("日", 0.1)]
     assert _small_mark_filter([("口", 1.0)], small=True) == [("口", 1.0)]  # nothing better: kept
     assert "，" in SMALL_MARKS and "口" not in SMALL_MARKS
+    colon = [(":", 0.5), ("：", 0.4), ("8", 0.1)]  # about half a line tall: either side of the cut-off
+    assert _small_mark_filter(colon, small=True) == colon[:2]
+    assert _small_mark_filter(colon, small=False) == colon
+
+
+def test_cut_confidence_adds_up_the_width_forms_of_the_best_candidate():
+    from kerasgen.models.ocr.reader import _folded_confidence
+
+    assert _folded_confidence([(":", 0.5), ("：", 0.4), ("8", 0.1)]) == pytest.approx(0.9)
+    assert _folded_confidence([("，", 0.6), ("。", 0.3), (",", 0.1)]) == pytest.approx(0.7)
+    assert _folded_confidence([("日", 0.5), ("曰", 0.5)]) == pytest.approx(0.5)
 
 
 def test_the_language_model_corrects_a_misread_line(face):

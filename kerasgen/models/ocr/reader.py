@@ -15,8 +15,9 @@ import numpy as np
 
 # Marks whose ink is much lower than a line's: normalising a cut to 48×48 hides its size and
 # its place in the line, which the reader adds back from the line's geometry.
-SMALL_MARKS = frozenset("，。、．,.·'\"‘’“”`-—_…~：；:;一=")
+SMALL_MARKS = frozenset("，。、．,.·'\"‘’“”`-—_…~一=")
 SMALL_HEIGHT = 0.4  # ink height / line height below which a cut is a small mark
+EITHER_SIZE = frozenset("：；:;")  # two marks stacked: about half a line tall, on either side of SMALL_HEIGHT
 # A flat bar (one stroke, wide and thin) is read from its shape alone: normalised to 48×48 it looks like
 # the top bar of 二, 三 or =. The bigram model chooses among these by context (一 in Chinese text).
 BAR_CANDIDATES = (("一", 0.5), ("—", 0.2), ("-", 0.2), ("_", 0.1))
@@ -48,8 +49,20 @@ class OCRResult:
 
 def _small_mark_filter(candidates: list[tuple[str, float]], small: bool) -> list[tuple[str, float]]:
     """Keep the candidates whose size class matches the cut's (a small mark or a full-height glyph)."""
-    kept = [(c, p) for c, p in candidates if (c in SMALL_MARKS) == small]
+    kept = [(c, p) for c, p in candidates if (c in SMALL_MARKS) == small or c in EITHER_SIZE]
     return kept or candidates
+
+
+def _folded_confidence(candidates: list[tuple[str, float]]) -> float:
+    """The best candidate's probability plus that of its other width forms (：/:, ，/,, Ａ/A; NFKC).
+
+    A cut glyph does not show its advance width, so the two forms split the probability of one shape;
+    judged on the larger half, a colon would lose to the digit it was merged with (9: → 9).
+    """
+    import unicodedata
+
+    best = unicodedata.normalize("NFKC", candidates[0][0])
+    return sum(p for c, p in candidates if unicodedata.normalize("NFKC", c) == best)
 
 
 def ambiguous_cuts(line: np.ndarray, segments: list[tuple[int, int]]) -> bool:
@@ -121,7 +134,7 @@ def read_images(
         from kerasgen.data.glyphs import normalise_glyph
 
         glyphs = np.stack([normalise_glyph(c) for c in crops])[..., None]
-        return np.array([found[0][1] for found in classifier.top_k(glyphs, k=width)])
+        return np.array([_folded_confidence(found) for found in classifier.top_k(glyphs, k=width)])
 
     layouts = []  # per image: per line: [(box, glyph)]
     for image in images:
