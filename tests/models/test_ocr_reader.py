@@ -102,6 +102,10 @@ def test_cut_confidence_adds_up_the_width_forms_of_the_best_candidate():
     assert _folded_confidence([(":", 0.5), ("：", 0.4), ("8", 0.1)]) == pytest.approx(0.9)
     assert _folded_confidence([("，", 0.6), ("。", 0.3), (",", 0.1)]) == pytest.approx(0.7)
     assert _folded_confidence([("日", 0.5), ("曰", 0.5)]) == pytest.approx(0.5)
+    assert _folded_confidence([("亻", 0.9), ("化", 0.06), ("仆", 0.04)]) == pytest.approx(
+        0.06
+    )  # half a hanzi
+    assert _folded_confidence([("氵", 1.0)]) == 0.0
 
 
 def test_the_language_model_corrects_a_misread_line(face):

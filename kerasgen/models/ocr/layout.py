@@ -273,8 +273,10 @@ def find_lines(ink: np.ndarray, margin: int = 2, min_speck: int = 3, merge_ratio
 
     Rows with ink form bands. Bands that belong to one line (the two strokes of 二, dots of a line of
     ……, accents) are merged while the merged band stays within ``merge_ratio`` × the text size of the
-    two bands, where a band's text size is the ink-weighted median of ``max(height, width)`` of its
-    8-connected components (a stroke of 二 is as wide as a character, so it measures the font size).
+    two bands (1.6 × when one band is a thin stroke at most a quarter size away, as the top of 元 over
+    digits shorter than the hanzi), where a band's text size is the ink-weighted median of
+    ``max(height, width)`` of its 8-connected components (a stroke of 二 is as wide as a character, so
+    it measures the font size).
     Specks (components < ``min_speck`` px), bands whose components are all tiny compared with the page's
     text, and far-away tiny column clusters are ignored. Each line's x-extent is its own ink (first-line
     indents and ragged ends are kept), then ``margin`` pixels are added. Single column only.
@@ -302,7 +304,10 @@ def find_lines(ink: np.ndarray, margin: int = 2, min_speck: int = 3, merge_ratio
     for (start, stop), size, mass in zip(bands, band_size, band_ink, strict=True):
         if merged:
             last = merged[-1]
-            if stop - last[0] <= merge_ratio * max(last[2], size):
+            bigger = max(last[2], size)
+            # a thin band a blank row or two from the next (the top stroke of 元 over a line of digits)
+            thin = min(last[1] - last[0], stop - start) < 0.35 * bigger and start - last[1] <= 0.25 * bigger
+            if stop - last[0] <= (1.6 if thin else merge_ratio) * bigger:
                 last[1] = stop
                 last[2] = max(last[2], size)
                 last[3] += mass
@@ -587,9 +592,11 @@ def _geometry_cost(line: _Line, box, kinds: tuple[int, int], members: slice, gap
             if width < 0.6 and gap < 0.25 and (sides == sides[0]).all():
                 return cost + 0.2
             return math.inf
-        if punct.any() or width > 1.3 or line.on_baseline[members].all():
-            return math.inf  # letters and digits on one baseline are as many characters as atoms
-        if height < 0.8:
+        if punct.any() or width > 1.3:
+            return math.inf
+        if line.on_baseline[members].all():
+            cost += 6.0
+        elif height < 0.8:
             cost += 2.0
         if width < 0.55:
             cost += 2.0
