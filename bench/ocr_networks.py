@@ -10,7 +10,7 @@ its training speed (examples/s, tracing excluded) and parameter count are printe
 This is an equal-budget comparison on a subset, not the full training run: CPU time did not allow
 training post 1's CNN on all classes.
 
-    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/ocr_networks.py --classes 500 --epochs 4 --steps 100 --save
+    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/ocr_networks.py --classes 500 --epochs 16 --steps 100 --save
 """
 
 from __future__ import annotations
