@@ -208,6 +208,28 @@ def test_find_lines_page_with_paragraphs_and_indents():
     assert indents[0] > indents[1] + 30  # the first-line indent is kept
 
 
+def test_a_light_line_among_dark_ones_on_a_poster_is_found_in_its_own_polarity():
+    """The notebook's poster: white text on a grey band above dark lines on translucent shapes."""
+    from kerasgen.data.glyphs import poster_image
+    from kerasgen.models.ocr.recipes import EXAMPLE_TEXTS, evaluation_faces
+
+    try:
+        faces = evaluation_faces()
+    except RuntimeError:
+        pytest.skip("the held-out CJK fonts are not installed (./run.sh installs them)")
+    poster, truth = poster_image(np.random.default_rng(7), faces, texts=list(EXAMPLE_TEXTS), width=640)
+    dark = layout.binarise(poster)
+    proper = [box for box in layout.find_lines(dark) if layout._ink_fraction(dark, box) >= 0.1]
+    assert len(proper) == len(truth) - 1  # one polarity alone finds only the white line's edges
+    lines = layout.find_text_lines(poster)
+    assert len(lines) == len(truth)
+    assert lines[0][0] is not lines[1][0]  # the white line is cut from the other polarity's mask
+    for (ink, (x0, y0, x1, y1)), text in zip(lines, truth, strict=True):
+        assert len(layout.segment_line(ink[y0:y1, x0:x1])) == len(text)
+    plain, _ = render_page(["光学字符识别是把图像中的文字变成文本的技术。"])  # one polarity: no second pass
+    assert [box for _, box in layout.find_text_lines(plain)] == layout.find_lines(layout.binarise(plain))
+
+
 @needs_font
 def test_find_lines_single_line_ignores_specks_and_keeps_er():
     ink, boxes = render_line("二二三，")

@@ -340,6 +340,62 @@ def find_lines(ink: np.ndarray, margin: int = 2, min_speck: int = 3, merge_ratio
     return boxes
 
 
+def _ink_fraction(ink: np.ndarray, box: Box) -> float:
+    x0, y0, x1, y1 = box
+    return float(ink[y0:y1, x0:x1].mean()) if x1 > x0 and y1 > y0 else 0.0
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    """Whether two line boxes share at least half the height of the lower one and some columns."""
+    rows = min(a[3], b[3]) - max(a[1], b[1])
+    return rows >= 0.5 * min(a[3] - a[1], b[3] - b[1]) and min(a[2], b[2]) > max(a[0], b[0])
+
+
+def find_text_lines(gray, faint: float = 0.1) -> list[tuple[np.ndarray, Box]]:
+    """Lines of text of either polarity, top to bottom, each with the ink mask to cut it from.
+
+    The image's main polarity (:func:`text_is_light`) gives :func:`binarise` and :func:`find_lines`.
+    A poster can also hold a line of the other polarity (white text on a grey band among dark lines);
+    the main mask then shows only its anti-aliased edges, a line with ink on less than ``faint`` of its
+    box, or no line at all. In those two cases only, the other polarity is binarised too: its components
+    taller than 1.5 or wider than 3 main line heights (the halos around the main text) are dropped, and
+    each of its lines that overlaps no proper main line is kept, replacing the faint lines it covers
+    when it has at least twice their ink. Not handled: a smooth grey stripe across the whole width, whose
+    halo in the main mask is one wide component that joins the lines around it.
+
+    Args:
+        gray: anything :func:`load_image` accepts.
+    """
+    gray = load_image(gray, max_pixels=None)
+    main = binarise(gray)
+    lines = [(main, box, _ink_fraction(main, box)) for box in find_lines(main)]
+    proper = [(ink, box) for ink, box, fraction in lines if fraction >= faint]
+    if len(proper) == len(lines) and lines:
+        return proper
+    other = binarise(gray, polarity="dark" if text_is_light(gray) else "light")
+    if proper:
+        height = float(np.median([box[3] - box[1] for _, box in proper]))
+        labels, count = ndimage.label(other, EIGHT)
+        big = np.zeros(count + 1, bool)
+        for index, found in enumerate(ndimage.find_objects(labels), start=1):
+            big[index] = (
+                found[0].stop - found[0].start > 1.5 * height or found[1].stop - found[1].start > 3 * height
+            )
+        other = other & ~big[labels]
+    kept = list(proper)
+    faint_lines = [(ink, box, fraction) for ink, box, fraction in lines if fraction < faint]
+    for box in find_lines(other):
+        if any(_overlap(box, known) for _, known in proper):
+            continue
+        covered = [entry for entry in faint_lines if _overlap(box, entry[1])]
+        if any(_ink_fraction(other, box) < 2 * fraction for _, _, fraction in covered):
+            continue
+        faint_lines = [entry for entry in faint_lines if entry not in covered]
+        kept.append((other, box))
+    kept += [(ink, box) for ink, box, _ in faint_lines]
+    return sorted(kept, key=lambda entry: (entry[1][1], entry[1][0]))
+
+
 def estimate_skew(ink: np.ndarray, max_angle: float = 3.0, step: float = 0.1) -> float:
     """Text skew in degrees (positive: lines fall to the right), from the sharpest horizontal projection.
 

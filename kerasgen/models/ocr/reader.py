@@ -140,7 +140,7 @@ def read_images(
     1.0; see :data:`LM_WEIGHT`), or the best candidate is kept when it is None.
     """
     from kerasgen.models.ocr.language_model import viterbi
-    from kerasgen.models.ocr.layout import binarise, find_lines, load_image
+    from kerasgen.models.ocr.layout import find_text_lines, load_image
 
     width = max(top_k, 10)  # candidates classified per glyph; one traced function serves cuts and reading
 
@@ -152,8 +152,8 @@ def read_images(
 
     layouts = []  # per image: per line: [(box, glyph)]
     for image in images:
-        ink = binarise(load_image(image))
-        layouts.append([_line_cuts(ink, box, scorer if recogniser_cuts else None) for box in find_lines(ink)])
+        lines = find_text_lines(load_image(image))
+        layouts.append([_line_cuts(ink, box, scorer if recogniser_cuts else None) for ink, box in lines])
     glyphs = [glyph for lines in layouts for line in lines for _, glyph in line]
     candidates = iter(classifier.top_k(np.stack(glyphs)[..., None], k=width) if glyphs else [])
     known = set(classifier.charset)
