@@ -8,14 +8,21 @@ import numpy as np
 from keras import ops
 
 
-def map_batches(function: Callable, x, batch_size: int = 1000) -> np.ndarray:
-    """``concatenate([function(x[i : i + batch_size]) ...])`` as numpy (``x`` batch first)."""
+def map_batches(function: Callable, x, batch_size: int = 1000):
+    """``concatenate([function(x[i : i + batch_size]) ...])`` as numpy (``x`` batch first).
+
+    A ``function`` that returns a tuple gives a tuple of concatenated arrays.
+    """
     count = int(x.shape[0])
     if count == 0:
         raise ValueError("map_batches got an empty batch; pass at least one example.")
-    return np.concatenate(
-        [ops.convert_to_numpy(function(x[i : i + batch_size])) for i in range(0, count, batch_size)]
-    )
+    outputs = [function(x[i : i + batch_size]) for i in range(0, count, batch_size)]
+    if isinstance(outputs[0], (tuple, list)):
+        return tuple(
+            np.concatenate([ops.convert_to_numpy(output[j]) for output in outputs])
+            for j in range(len(outputs[0]))
+        )
+    return np.concatenate([ops.convert_to_numpy(output) for output in outputs])
 
 
 def first_examples(x, count: int) -> np.ndarray:

@@ -148,12 +148,10 @@ class OCRCharClassifier(DigitClassifier):
 
     def top_k(self, glyphs, k: int = 5, batch_size: int = 512) -> list[list[tuple[str, float]]]:
         """The ``k`` most probable characters of each glyph, ``[(char, probability), ...]`` best first."""
-        from kerasgen.models.ocr.inference import map_pairs
-
-        glyphs = np.asarray(self._check_images(glyphs))
-        if len(glyphs) == 0:
+        glyphs = self._check_images(glyphs)
+        if int(glyphs.shape[0]) == 0:
             return []
-        probabilities, ids = map_pairs(self._inference("top_k", k), glyphs, batch_size)
+        probabilities, ids = map_batches(self._inference("top_k", k), glyphs, batch_size)
         charset = self.charset
         return [
             [(charset[j], float(p)) for j, p in zip(row_ids, row, strict=True)]

@@ -24,7 +24,6 @@ import itertools
 from pathlib import Path
 
 import keras
-import numpy as np
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 
@@ -173,9 +172,3 @@ def top_k_function(classifier, k: int, precision: str = "auto"):
         return result.values, result.indices
 
     return tf.function(best, input_signature=[tf.TensorSpec((None, *classifier.image_shape))])
-
-
-def map_pairs(function, x: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``function`` returning two arrays, over ``x`` in batches, concatenated."""
-    pairs = [function(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-    return tuple(np.concatenate([np.asarray(p[j]) for p in pairs]) for j in range(2))

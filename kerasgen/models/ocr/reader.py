@@ -22,10 +22,10 @@ EITHER_SIZE = frozenset("：；:;")  # two marks stacked: about half a line tall
 # these is half a hanzi (化 → 亻 + 匕), so it does not count as a confident cut.
 BOUND_RADICALS = frozenset("亻氵扌忄讠纟钅饣礻衤冫刂阝卩犭宀冖艹辶廴彳彡亠灬疒丬")
 # Weight of the bigram model against the recogniser's log-probabilities. Post 1 multiplies the two
-# (1.0); 0.5 read better with ocr_zh on bench material other than the bench's own (dev-split lines
-# of seeds 1 and 2 in the held-out faces: line CER 0.61/1.00% clean/degraded at 0.5 against
-# 0.61/1.00% at 1.0, pages 2.07% against 2.33%, and 0.84% against 1.40%): a recogniser right 99.5% of
-# the time should not be overruled by a bigram that never saw 八折.
+# (1.0). With ocr_zh, 0.5 read as well on lines and better on pages on bench material other than the
+# bench's own (`bench/ocr_vs_tesseract.py --seed 1` and `--seed 2`: page CER 2.07% against 2.33% and
+# 0.84% against 1.40%, line CER equal): a recogniser right 99.5% of the time should not be overruled
+# by a bigram that never saw 八折.
 LM_WEIGHT = 0.5
 # A flat bar (one stroke, wide and thin) is read from its shape alone: normalised to 48×48 it looks like
 # the top bar of 二, 三 or =. The bigram model chooses among these by context (一 in Chinese text).
