@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--precision",
         choices=("auto", "float32", "bfloat16"),
-        help="the classifier's inference precision (default: the model's own, normally auto)",
+        help="the classifier's inference precision (default: the model's own, float32 unless set)",
     )
     parser.add_argument(
         "--save", action="store_true", help=f"write {RESULTS.relative_to(RESULTS.parents[2])}"

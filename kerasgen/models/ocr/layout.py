@@ -390,7 +390,7 @@ def find_text_lines(gray, faint: float = 0.1) -> list[tuple[np.ndarray, Box]]:
         covered = [entry for entry in faint_lines if _overlap(box, entry[1])]
         if any(_ink_fraction(other, box) < 2 * fraction for _, _, fraction in covered):
             continue
-        faint_lines = [entry for entry in faint_lines if entry not in covered]
+        faint_lines = [entry for entry in faint_lines if not _overlap(box, entry[1])]
         kept.append((other, box))
     kept += [(ink, box) for ink, box, _ in faint_lines]
     return sorted(kept, key=lambda entry: (entry[1][1], entry[1][0]))

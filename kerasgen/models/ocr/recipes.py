@@ -133,7 +133,6 @@ def _reference(data_dir=None, count=64):
     charset = list(_charset(folder, None))
     training, _ = _faces()
     x, y = GlyphSequence(charset, training, batch_size=count, steps=1, noise=NOISE, seed=20_000)[0]
-    # Without the MRC texts the charset's frequency order (the label ids) differs from training's.
     return x if folder is None else (x, y)
 
 
